@@ -31,6 +31,20 @@ const (
 	// The provider's protocol version is outside the range the agent supports.
 	// Metadata: agent_version, agent_protocol_min, agent_protocol_max.
 	ErrorReason_ERROR_REASON_PROTOCOL_MISMATCH ErrorReason = 1
+	// A request field is invalid; the message names it.
+	ErrorReason_ERROR_REASON_INVALID_ARGUMENT ErrorReason = 2
+	// The named job does not exist.
+	ErrorReason_ERROR_REASON_JOB_NOT_FOUND ErrorReason = 3
+	// A job id was reused with different parameters.
+	ErrorReason_ERROR_REASON_JOB_CONFLICT ErrorReason = 4
+	// A source disk or log is missing.
+	ErrorReason_ERROR_REASON_SOURCE_MISSING ErrorReason = 5
+	// A source disk or log is corrupt or not closed; the provider resyncs.
+	ErrorReason_ERROR_REASON_SOURCE_CORRUPT ErrorReason = 6
+	// Storage refused the SAS (expired or insufficient); ask the hub for a new one.
+	ErrorReason_ERROR_REASON_STORAGE_AUTH ErrorReason = 7
+	// Storage kept failing after every retry.
+	ErrorReason_ERROR_REASON_STORAGE_UNAVAILABLE ErrorReason = 8
 )
 
 // Enum value maps for ErrorReason.
@@ -38,10 +52,24 @@ var (
 	ErrorReason_name = map[int32]string{
 		0: "ERROR_REASON_UNSPECIFIED",
 		1: "ERROR_REASON_PROTOCOL_MISMATCH",
+		2: "ERROR_REASON_INVALID_ARGUMENT",
+		3: "ERROR_REASON_JOB_NOT_FOUND",
+		4: "ERROR_REASON_JOB_CONFLICT",
+		5: "ERROR_REASON_SOURCE_MISSING",
+		6: "ERROR_REASON_SOURCE_CORRUPT",
+		7: "ERROR_REASON_STORAGE_AUTH",
+		8: "ERROR_REASON_STORAGE_UNAVAILABLE",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED":       0,
-		"ERROR_REASON_PROTOCOL_MISMATCH": 1,
+		"ERROR_REASON_UNSPECIFIED":         0,
+		"ERROR_REASON_PROTOCOL_MISMATCH":   1,
+		"ERROR_REASON_INVALID_ARGUMENT":    2,
+		"ERROR_REASON_JOB_NOT_FOUND":       3,
+		"ERROR_REASON_JOB_CONFLICT":        4,
+		"ERROR_REASON_SOURCE_MISSING":      5,
+		"ERROR_REASON_SOURCE_CORRUPT":      6,
+		"ERROR_REASON_STORAGE_AUTH":        7,
+		"ERROR_REASON_STORAGE_UNAVAILABLE": 8,
 	}
 )
 
@@ -70,6 +98,113 @@ func (x ErrorReason) Number() protoreflect.EnumNumber {
 // Deprecated: Use ErrorReason.Descriptor instead.
 func (ErrorReason) EnumDescriptor() ([]byte, []int) {
 	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{0}
+}
+
+type JobKind int32
+
+const (
+	JobKind_JOB_KIND_UNSPECIFIED  JobKind = 0
+	JobKind_JOB_KIND_INITIAL_COPY JobKind = 1
+	JobKind_JOB_KIND_CYCLE_UPLOAD JobKind = 2
+)
+
+// Enum value maps for JobKind.
+var (
+	JobKind_name = map[int32]string{
+		0: "JOB_KIND_UNSPECIFIED",
+		1: "JOB_KIND_INITIAL_COPY",
+		2: "JOB_KIND_CYCLE_UPLOAD",
+	}
+	JobKind_value = map[string]int32{
+		"JOB_KIND_UNSPECIFIED":  0,
+		"JOB_KIND_INITIAL_COPY": 1,
+		"JOB_KIND_CYCLE_UPLOAD": 2,
+	}
+)
+
+func (x JobKind) Enum() *JobKind {
+	p := new(JobKind)
+	*p = x
+	return p
+}
+
+func (x JobKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (JobKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_hvmigrate_agent_v1_agent_proto_enumTypes[1].Descriptor()
+}
+
+func (JobKind) Type() protoreflect.EnumType {
+	return &file_hvmigrate_agent_v1_agent_proto_enumTypes[1]
+}
+
+func (x JobKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use JobKind.Descriptor instead.
+func (JobKind) EnumDescriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{1}
+}
+
+type JobState int32
+
+const (
+	JobState_JOB_STATE_UNSPECIFIED JobState = 0
+	JobState_JOB_STATE_QUEUED      JobState = 1
+	JobState_JOB_STATE_RUNNING     JobState = 2
+	JobState_JOB_STATE_SUCCEEDED   JobState = 3
+	JobState_JOB_STATE_FAILED      JobState = 4
+	JobState_JOB_STATE_CANCELLED   JobState = 5
+)
+
+// Enum value maps for JobState.
+var (
+	JobState_name = map[int32]string{
+		0: "JOB_STATE_UNSPECIFIED",
+		1: "JOB_STATE_QUEUED",
+		2: "JOB_STATE_RUNNING",
+		3: "JOB_STATE_SUCCEEDED",
+		4: "JOB_STATE_FAILED",
+		5: "JOB_STATE_CANCELLED",
+	}
+	JobState_value = map[string]int32{
+		"JOB_STATE_UNSPECIFIED": 0,
+		"JOB_STATE_QUEUED":      1,
+		"JOB_STATE_RUNNING":     2,
+		"JOB_STATE_SUCCEEDED":   3,
+		"JOB_STATE_FAILED":      4,
+		"JOB_STATE_CANCELLED":   5,
+	}
+)
+
+func (x JobState) Enum() *JobState {
+	p := new(JobState)
+	*p = x
+	return p
+}
+
+func (x JobState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (JobState) Descriptor() protoreflect.EnumDescriptor {
+	return file_hvmigrate_agent_v1_agent_proto_enumTypes[2].Descriptor()
+}
+
+func (JobState) Type() protoreflect.EnumType {
+	return &file_hvmigrate_agent_v1_agent_proto_enumTypes[2]
+}
+
+func (x JobState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use JobState.Descriptor instead.
+func (JobState) EnumDescriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{2}
 }
 
 type HandshakeRequest struct {
@@ -413,6 +548,1131 @@ func (*ShutdownResponse) Descriptor() ([]byte, []int) {
 	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{5}
 }
 
+type StartInitialCopyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Caller-chosen idempotency key: starting a known id with the same
+	// parameters returns the existing job.
+	JobId  string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	VmId   string `protobuf:"bytes,2,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	DiskId string `protobuf:"bytes,3,opt,name=disk_id,json=diskId,proto3" json:"disk_id,omitempty"`
+	// The frozen disk to read: a VHD, VHDX or AVHDX chain, or a raw image.
+	DiskPath string `protobuf:"bytes,4,opt,name=disk_path,json=diskPath,proto3" json:"disk_path,omitempty"`
+	// The replica page blob, with a SAS that allows writing it. Secret: the
+	// agent never logs it.
+	TargetUrl string `protobuf:"bytes,5,opt,name=target_url,json=targetUrl,proto3" json:"target_url,omitempty"`
+	// Parallel requests for this disk; 0 means the host default.
+	Threads       uint32 `protobuf:"varint,6,opt,name=threads,proto3" json:"threads,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartInitialCopyRequest) Reset() {
+	*x = StartInitialCopyRequest{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartInitialCopyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartInitialCopyRequest) ProtoMessage() {}
+
+func (x *StartInitialCopyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartInitialCopyRequest.ProtoReflect.Descriptor instead.
+func (*StartInitialCopyRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *StartInitialCopyRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *StartInitialCopyRequest) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+func (x *StartInitialCopyRequest) GetDiskId() string {
+	if x != nil {
+		return x.DiskId
+	}
+	return ""
+}
+
+func (x *StartInitialCopyRequest) GetDiskPath() string {
+	if x != nil {
+		return x.DiskPath
+	}
+	return ""
+}
+
+func (x *StartInitialCopyRequest) GetTargetUrl() string {
+	if x != nil {
+		return x.TargetUrl
+	}
+	return ""
+}
+
+func (x *StartInitialCopyRequest) GetThreads() uint32 {
+	if x != nil {
+		return x.Threads
+	}
+	return 0
+}
+
+type StartInitialCopyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *JobProgress           `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartInitialCopyResponse) Reset() {
+	*x = StartInitialCopyResponse{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartInitialCopyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartInitialCopyResponse) ProtoMessage() {}
+
+func (x *StartInitialCopyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartInitialCopyResponse.ProtoReflect.Descriptor instead.
+func (*StartInitialCopyResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *StartInitialCopyResponse) GetJob() *JobProgress {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// CycleDisk is one disk's share of a cycle.
+type CycleDisk struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	DiskId string                 `protobuf:"bytes,1,opt,name=disk_id,json=diskId,proto3" json:"disk_id,omitempty"`
+	// Closed HRL logs of this disk for the cycle, in chain order.
+	LogPaths []string `protobuf:"bytes,2,rep,name=log_paths,json=logPaths,proto3" json:"log_paths,omitempty"`
+	// Virtual size of the disk in bytes.
+	VirtualSize uint64 `protobuf:"varint,3,opt,name=virtual_size,json=virtualSize,proto3" json:"virtual_size,omitempty"`
+	// The delta object's block blob, with a create-only SAS. Secret.
+	TargetUrl     string `protobuf:"bytes,4,opt,name=target_url,json=targetUrl,proto3" json:"target_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CycleDisk) Reset() {
+	*x = CycleDisk{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CycleDisk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CycleDisk) ProtoMessage() {}
+
+func (x *CycleDisk) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CycleDisk.ProtoReflect.Descriptor instead.
+func (*CycleDisk) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CycleDisk) GetDiskId() string {
+	if x != nil {
+		return x.DiskId
+	}
+	return ""
+}
+
+func (x *CycleDisk) GetLogPaths() []string {
+	if x != nil {
+		return x.LogPaths
+	}
+	return nil
+}
+
+func (x *CycleDisk) GetVirtualSize() uint64 {
+	if x != nil {
+		return x.VirtualSize
+	}
+	return 0
+}
+
+func (x *CycleDisk) GetTargetUrl() string {
+	if x != nil {
+		return x.TargetUrl
+	}
+	return ""
+}
+
+type StartCycleUploadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	VmId          string                 `protobuf:"bytes,2,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	Cycle         uint64                 `protobuf:"varint,3,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	PreviousCycle uint64                 `protobuf:"varint,4,opt,name=previous_cycle,json=previousCycle,proto3" json:"previous_cycle,omitempty"`
+	Disks         []*CycleDisk           `protobuf:"bytes,5,rep,name=disks,proto3" json:"disks,omitempty"`
+	Threads       uint32                 `protobuf:"varint,6,opt,name=threads,proto3" json:"threads,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartCycleUploadRequest) Reset() {
+	*x = StartCycleUploadRequest{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartCycleUploadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartCycleUploadRequest) ProtoMessage() {}
+
+func (x *StartCycleUploadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartCycleUploadRequest.ProtoReflect.Descriptor instead.
+func (*StartCycleUploadRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *StartCycleUploadRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *StartCycleUploadRequest) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+func (x *StartCycleUploadRequest) GetCycle() uint64 {
+	if x != nil {
+		return x.Cycle
+	}
+	return 0
+}
+
+func (x *StartCycleUploadRequest) GetPreviousCycle() uint64 {
+	if x != nil {
+		return x.PreviousCycle
+	}
+	return 0
+}
+
+func (x *StartCycleUploadRequest) GetDisks() []*CycleDisk {
+	if x != nil {
+		return x.Disks
+	}
+	return nil
+}
+
+func (x *StartCycleUploadRequest) GetThreads() uint32 {
+	if x != nil {
+		return x.Threads
+	}
+	return 0
+}
+
+type StartCycleUploadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *JobProgress           `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartCycleUploadResponse) Reset() {
+	*x = StartCycleUploadResponse{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartCycleUploadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartCycleUploadResponse) ProtoMessage() {}
+
+func (x *StartCycleUploadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartCycleUploadResponse.ProtoReflect.Descriptor instead.
+func (*StartCycleUploadResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *StartCycleUploadResponse) GetJob() *JobProgress {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+type WatchJobRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchJobRequest) Reset() {
+	*x = WatchJobRequest{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchJobRequest) ProtoMessage() {}
+
+func (x *WatchJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchJobRequest.ProtoReflect.Descriptor instead.
+func (*WatchJobRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *WatchJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+type WatchJobResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *JobProgress           `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchJobResponse) Reset() {
+	*x = WatchJobResponse{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchJobResponse) ProtoMessage() {}
+
+func (x *WatchJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchJobResponse.ProtoReflect.Descriptor instead.
+func (*WatchJobResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *WatchJobResponse) GetJob() *JobProgress {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+type CancelJobRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelJobRequest) Reset() {
+	*x = CancelJobRequest{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelJobRequest) ProtoMessage() {}
+
+func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
+func (*CancelJobRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CancelJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+type CancelJobResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *JobProgress           `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelJobResponse) Reset() {
+	*x = CancelJobResponse{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelJobResponse) ProtoMessage() {}
+
+func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
+func (*CancelJobResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CancelJobResponse) GetJob() *JobProgress {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+type ListJobsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only jobs of this VM; empty means all.
+	VmId          string `protobuf:"bytes,1,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListJobsRequest) Reset() {
+	*x = ListJobsRequest{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListJobsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListJobsRequest) ProtoMessage() {}
+
+func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
+func (*ListJobsRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListJobsRequest) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+type ListJobsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Jobs          []*JobProgress         `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListJobsResponse) Reset() {
+	*x = ListJobsResponse{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListJobsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListJobsResponse) ProtoMessage() {}
+
+func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
+func (*ListJobsResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListJobsResponse) GetJobs() []*JobProgress {
+	if x != nil {
+		return x.Jobs
+	}
+	return nil
+}
+
+// JobProgress is a job's state and counters. Byte counts are of the
+// virtual disk (initial copy) or of logged writes (cycle upload).
+type JobProgress struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	JobId      string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Kind       JobKind                `protobuf:"varint,2,opt,name=kind,proto3,enum=hvmigrate.agent.v1.JobKind" json:"kind,omitempty"`
+	State      JobState               `protobuf:"varint,3,opt,name=state,proto3,enum=hvmigrate.agent.v1.JobState" json:"state,omitempty"`
+	VmId       string                 `protobuf:"bytes,4,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	Cycle      uint64                 `protobuf:"varint,5,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	BytesTotal uint64                 `protobuf:"varint,6,opt,name=bytes_total,json=bytesTotal,proto3" json:"bytes_total,omitempty"`
+	// Bytes dealt with so far, sent or skipped.
+	BytesDone uint64 `protobuf:"varint,7,opt,name=bytes_done,json=bytesDone,proto3" json:"bytes_done,omitempty"`
+	// Bytes skipped because they are unallocated or zero.
+	BytesSkipped uint64 `protobuf:"varint,8,opt,name=bytes_skipped,json=bytesSkipped,proto3" json:"bytes_skipped,omitempty"`
+	// Bytes sent to storage.
+	BytesSent uint64 `protobuf:"varint,9,opt,name=bytes_sent,json=bytesSent,proto3" json:"bytes_sent,omitempty"`
+	// Bytes not sent because later writes overwrote them.
+	BytesSavedCoalescing uint64 `protobuf:"varint,10,opt,name=bytes_saved_coalescing,json=bytesSavedCoalescing,proto3" json:"bytes_saved_coalescing,omitempty"`
+	// Bytes not sent because compression shrank them.
+	BytesSavedCompression uint64 `protobuf:"varint,11,opt,name=bytes_saved_compression,json=bytesSavedCompression,proto3" json:"bytes_saved_compression,omitempty"`
+	// Current upload rate, bytes per second.
+	RateBytesPerSecond uint64 `protobuf:"varint,12,opt,name=rate_bytes_per_second,json=rateBytesPerSecond,proto3" json:"rate_bytes_per_second,omitempty"`
+	// Estimated seconds to completion; -1 when unknown.
+	EtaSeconds int64  `protobuf:"varint,13,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
+	Retries    uint64 `protobuf:"varint,14,opt,name=retries,proto3" json:"retries,omitempty"`
+	// Why the job failed, and its class.
+	Error         string      `protobuf:"bytes,15,opt,name=error,proto3" json:"error,omitempty"`
+	ErrorReason   ErrorReason `protobuf:"varint,16,opt,name=error_reason,json=errorReason,proto3,enum=hvmigrate.agent.v1.ErrorReason" json:"error_reason,omitempty"`
+	StartedUnix   int64       `protobuf:"varint,17,opt,name=started_unix,json=startedUnix,proto3" json:"started_unix,omitempty"`
+	UpdatedUnix   int64       `protobuf:"varint,18,opt,name=updated_unix,json=updatedUnix,proto3" json:"updated_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobProgress) Reset() {
+	*x = JobProgress{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobProgress) ProtoMessage() {}
+
+func (x *JobProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobProgress.ProtoReflect.Descriptor instead.
+func (*JobProgress) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *JobProgress) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *JobProgress) GetKind() JobKind {
+	if x != nil {
+		return x.Kind
+	}
+	return JobKind_JOB_KIND_UNSPECIFIED
+}
+
+func (x *JobProgress) GetState() JobState {
+	if x != nil {
+		return x.State
+	}
+	return JobState_JOB_STATE_UNSPECIFIED
+}
+
+func (x *JobProgress) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+func (x *JobProgress) GetCycle() uint64 {
+	if x != nil {
+		return x.Cycle
+	}
+	return 0
+}
+
+func (x *JobProgress) GetBytesTotal() uint64 {
+	if x != nil {
+		return x.BytesTotal
+	}
+	return 0
+}
+
+func (x *JobProgress) GetBytesDone() uint64 {
+	if x != nil {
+		return x.BytesDone
+	}
+	return 0
+}
+
+func (x *JobProgress) GetBytesSkipped() uint64 {
+	if x != nil {
+		return x.BytesSkipped
+	}
+	return 0
+}
+
+func (x *JobProgress) GetBytesSent() uint64 {
+	if x != nil {
+		return x.BytesSent
+	}
+	return 0
+}
+
+func (x *JobProgress) GetBytesSavedCoalescing() uint64 {
+	if x != nil {
+		return x.BytesSavedCoalescing
+	}
+	return 0
+}
+
+func (x *JobProgress) GetBytesSavedCompression() uint64 {
+	if x != nil {
+		return x.BytesSavedCompression
+	}
+	return 0
+}
+
+func (x *JobProgress) GetRateBytesPerSecond() uint64 {
+	if x != nil {
+		return x.RateBytesPerSecond
+	}
+	return 0
+}
+
+func (x *JobProgress) GetEtaSeconds() int64 {
+	if x != nil {
+		return x.EtaSeconds
+	}
+	return 0
+}
+
+func (x *JobProgress) GetRetries() uint64 {
+	if x != nil {
+		return x.Retries
+	}
+	return 0
+}
+
+func (x *JobProgress) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *JobProgress) GetErrorReason() ErrorReason {
+	if x != nil {
+		return x.ErrorReason
+	}
+	return ErrorReason_ERROR_REASON_UNSPECIFIED
+}
+
+func (x *JobProgress) GetStartedUnix() int64 {
+	if x != nil {
+		return x.StartedUnix
+	}
+	return 0
+}
+
+func (x *JobProgress) GetUpdatedUnix() int64 {
+	if x != nil {
+		return x.UpdatedUnix
+	}
+	return 0
+}
+
+// BandwidthLimit is an upload limit in bits per second.
+type BandwidthLimit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// No limit at all.
+	Unlimited bool `protobuf:"varint,1,opt,name=unlimited,proto3" json:"unlimited,omitempty"`
+	// 512 Kbps (512000) to 1023 Mbps (1023000000) when not unlimited.
+	BitsPerSecond uint64 `protobuf:"varint,2,opt,name=bits_per_second,json=bitsPerSecond,proto3" json:"bits_per_second,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BandwidthLimit) Reset() {
+	*x = BandwidthLimit{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BandwidthLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BandwidthLimit) ProtoMessage() {}
+
+func (x *BandwidthLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BandwidthLimit.ProtoReflect.Descriptor instead.
+func (*BandwidthLimit) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *BandwidthLimit) GetUnlimited() bool {
+	if x != nil {
+		return x.Unlimited
+	}
+	return false
+}
+
+func (x *BandwidthLimit) GetBitsPerSecond() uint64 {
+	if x != nil {
+		return x.BitsPerSecond
+	}
+	return 0
+}
+
+// ThrottleSettings are the host-wide upload limits.
+type ThrottleSettings struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	WorkHours    *BandwidthLimit        `protobuf:"bytes,1,opt,name=work_hours,json=workHours,proto3" json:"work_hours,omitempty"`
+	NonWorkHours *BandwidthLimit        `protobuf:"bytes,2,opt,name=non_work_hours,json=nonWorkHours,proto3" json:"non_work_hours,omitempty"`
+	// Work days, 0 = Sunday .. 6 = Saturday.
+	WorkDays []uint32 `protobuf:"varint,3,rep,packed,name=work_days,json=workDays,proto3" json:"work_days,omitempty"`
+	// Start and end of work hours, "HH:MM" in time_zone.
+	WorkStart string `protobuf:"bytes,4,opt,name=work_start,json=workStart,proto3" json:"work_start,omitempty"`
+	WorkEnd   string `protobuf:"bytes,5,opt,name=work_end,json=workEnd,proto3" json:"work_end,omitempty"`
+	// IANA time zone name, e.g. "Europe/Berlin"; empty means the host's.
+	TimeZone string `protobuf:"bytes,6,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	// Upload threads per VM when a job does not say; 1 to 32.
+	ThreadsPerVm  uint32 `protobuf:"varint,7,opt,name=threads_per_vm,json=threadsPerVm,proto3" json:"threads_per_vm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThrottleSettings) Reset() {
+	*x = ThrottleSettings{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThrottleSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThrottleSettings) ProtoMessage() {}
+
+func (x *ThrottleSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThrottleSettings.ProtoReflect.Descriptor instead.
+func (*ThrottleSettings) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ThrottleSettings) GetWorkHours() *BandwidthLimit {
+	if x != nil {
+		return x.WorkHours
+	}
+	return nil
+}
+
+func (x *ThrottleSettings) GetNonWorkHours() *BandwidthLimit {
+	if x != nil {
+		return x.NonWorkHours
+	}
+	return nil
+}
+
+func (x *ThrottleSettings) GetWorkDays() []uint32 {
+	if x != nil {
+		return x.WorkDays
+	}
+	return nil
+}
+
+func (x *ThrottleSettings) GetWorkStart() string {
+	if x != nil {
+		return x.WorkStart
+	}
+	return ""
+}
+
+func (x *ThrottleSettings) GetWorkEnd() string {
+	if x != nil {
+		return x.WorkEnd
+	}
+	return ""
+}
+
+func (x *ThrottleSettings) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *ThrottleSettings) GetThreadsPerVm() uint32 {
+	if x != nil {
+		return x.ThreadsPerVm
+	}
+	return 0
+}
+
+type SetThrottleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *ThrottleSettings      `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetThrottleRequest) Reset() {
+	*x = SetThrottleRequest{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetThrottleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetThrottleRequest) ProtoMessage() {}
+
+func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetThrottleRequest.ProtoReflect.Descriptor instead.
+func (*SetThrottleRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SetThrottleRequest) GetSettings() *ThrottleSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+type SetThrottleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *ThrottleSettings      `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	InForce       *BandwidthLimit        `protobuf:"bytes,2,opt,name=in_force,json=inForce,proto3" json:"in_force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetThrottleResponse) Reset() {
+	*x = SetThrottleResponse{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetThrottleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetThrottleResponse) ProtoMessage() {}
+
+func (x *SetThrottleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetThrottleResponse.ProtoReflect.Descriptor instead.
+func (*SetThrottleResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SetThrottleResponse) GetSettings() *ThrottleSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *SetThrottleResponse) GetInForce() *BandwidthLimit {
+	if x != nil {
+		return x.InForce
+	}
+	return nil
+}
+
+type GetThrottleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetThrottleRequest) Reset() {
+	*x = GetThrottleRequest{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetThrottleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetThrottleRequest) ProtoMessage() {}
+
+func (x *GetThrottleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetThrottleRequest.ProtoReflect.Descriptor instead.
+func (*GetThrottleRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{22}
+}
+
+type GetThrottleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *ThrottleSettings      `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	InForce       *BandwidthLimit        `protobuf:"bytes,2,opt,name=in_force,json=inForce,proto3" json:"in_force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetThrottleResponse) Reset() {
+	*x = GetThrottleResponse{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetThrottleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetThrottleResponse) ProtoMessage() {}
+
+func (x *GetThrottleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetThrottleResponse.ProtoReflect.Descriptor instead.
+func (*GetThrottleResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetThrottleResponse) GetSettings() *ThrottleSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *GetThrottleResponse) GetInForce() *BandwidthLimit {
+	if x != nil {
+		return x.InForce
+	}
+	return nil
+}
+
 var File_hvmigrate_agent_v1_agent_proto protoreflect.FileDescriptor
 
 const file_hvmigrate_agent_v1_agent_proto_rawDesc = "" +
@@ -440,14 +1700,122 @@ const file_hvmigrate_agent_v1_agent_proto_rawDesc = "" +
 	"\rshutting_down\x18\x06 \x01(\bR\fshuttingDown\")\n" +
 	"\x0fShutdownRequest\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"\x12\n" +
-	"\x10ShutdownResponse*O\n" +
+	"\x10ShutdownResponse\"\xb4\x01\n" +
+	"\x17StartInitialCopyRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x13\n" +
+	"\x05vm_id\x18\x02 \x01(\tR\x04vmId\x12\x17\n" +
+	"\adisk_id\x18\x03 \x01(\tR\x06diskId\x12\x1b\n" +
+	"\tdisk_path\x18\x04 \x01(\tR\bdiskPath\x12\x1d\n" +
+	"\n" +
+	"target_url\x18\x05 \x01(\tR\ttargetUrl\x12\x18\n" +
+	"\athreads\x18\x06 \x01(\rR\athreads\"M\n" +
+	"\x18StartInitialCopyResponse\x121\n" +
+	"\x03job\x18\x01 \x01(\v2\x1f.hvmigrate.agent.v1.JobProgressR\x03job\"\x83\x01\n" +
+	"\tCycleDisk\x12\x17\n" +
+	"\adisk_id\x18\x01 \x01(\tR\x06diskId\x12\x1b\n" +
+	"\tlog_paths\x18\x02 \x03(\tR\blogPaths\x12!\n" +
+	"\fvirtual_size\x18\x03 \x01(\x04R\vvirtualSize\x12\x1d\n" +
+	"\n" +
+	"target_url\x18\x04 \x01(\tR\ttargetUrl\"\xd1\x01\n" +
+	"\x17StartCycleUploadRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x13\n" +
+	"\x05vm_id\x18\x02 \x01(\tR\x04vmId\x12\x14\n" +
+	"\x05cycle\x18\x03 \x01(\x04R\x05cycle\x12%\n" +
+	"\x0eprevious_cycle\x18\x04 \x01(\x04R\rpreviousCycle\x123\n" +
+	"\x05disks\x18\x05 \x03(\v2\x1d.hvmigrate.agent.v1.CycleDiskR\x05disks\x12\x18\n" +
+	"\athreads\x18\x06 \x01(\rR\athreads\"M\n" +
+	"\x18StartCycleUploadResponse\x121\n" +
+	"\x03job\x18\x01 \x01(\v2\x1f.hvmigrate.agent.v1.JobProgressR\x03job\"(\n" +
+	"\x0fWatchJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"E\n" +
+	"\x10WatchJobResponse\x121\n" +
+	"\x03job\x18\x01 \x01(\v2\x1f.hvmigrate.agent.v1.JobProgressR\x03job\")\n" +
+	"\x10CancelJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"F\n" +
+	"\x11CancelJobResponse\x121\n" +
+	"\x03job\x18\x01 \x01(\v2\x1f.hvmigrate.agent.v1.JobProgressR\x03job\"&\n" +
+	"\x0fListJobsRequest\x12\x13\n" +
+	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\"G\n" +
+	"\x10ListJobsResponse\x123\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x1f.hvmigrate.agent.v1.JobProgressR\x04jobs\"\xb4\x05\n" +
+	"\vJobProgress\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12/\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1b.hvmigrate.agent.v1.JobKindR\x04kind\x122\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1c.hvmigrate.agent.v1.JobStateR\x05state\x12\x13\n" +
+	"\x05vm_id\x18\x04 \x01(\tR\x04vmId\x12\x14\n" +
+	"\x05cycle\x18\x05 \x01(\x04R\x05cycle\x12\x1f\n" +
+	"\vbytes_total\x18\x06 \x01(\x04R\n" +
+	"bytesTotal\x12\x1d\n" +
+	"\n" +
+	"bytes_done\x18\a \x01(\x04R\tbytesDone\x12#\n" +
+	"\rbytes_skipped\x18\b \x01(\x04R\fbytesSkipped\x12\x1d\n" +
+	"\n" +
+	"bytes_sent\x18\t \x01(\x04R\tbytesSent\x124\n" +
+	"\x16bytes_saved_coalescing\x18\n" +
+	" \x01(\x04R\x14bytesSavedCoalescing\x126\n" +
+	"\x17bytes_saved_compression\x18\v \x01(\x04R\x15bytesSavedCompression\x121\n" +
+	"\x15rate_bytes_per_second\x18\f \x01(\x04R\x12rateBytesPerSecond\x12\x1f\n" +
+	"\veta_seconds\x18\r \x01(\x03R\n" +
+	"etaSeconds\x12\x18\n" +
+	"\aretries\x18\x0e \x01(\x04R\aretries\x12\x14\n" +
+	"\x05error\x18\x0f \x01(\tR\x05error\x12B\n" +
+	"\ferror_reason\x18\x10 \x01(\x0e2\x1f.hvmigrate.agent.v1.ErrorReasonR\verrorReason\x12!\n" +
+	"\fstarted_unix\x18\x11 \x01(\x03R\vstartedUnix\x12!\n" +
+	"\fupdated_unix\x18\x12 \x01(\x03R\vupdatedUnix\"V\n" +
+	"\x0eBandwidthLimit\x12\x1c\n" +
+	"\tunlimited\x18\x01 \x01(\bR\tunlimited\x12&\n" +
+	"\x0fbits_per_second\x18\x02 \x01(\x04R\rbitsPerSecond\"\xb9\x02\n" +
+	"\x10ThrottleSettings\x12A\n" +
+	"\n" +
+	"work_hours\x18\x01 \x01(\v2\".hvmigrate.agent.v1.BandwidthLimitR\tworkHours\x12H\n" +
+	"\x0enon_work_hours\x18\x02 \x01(\v2\".hvmigrate.agent.v1.BandwidthLimitR\fnonWorkHours\x12\x1b\n" +
+	"\twork_days\x18\x03 \x03(\rR\bworkDays\x12\x1d\n" +
+	"\n" +
+	"work_start\x18\x04 \x01(\tR\tworkStart\x12\x19\n" +
+	"\bwork_end\x18\x05 \x01(\tR\aworkEnd\x12\x1b\n" +
+	"\ttime_zone\x18\x06 \x01(\tR\btimeZone\x12$\n" +
+	"\x0ethreads_per_vm\x18\a \x01(\rR\fthreadsPerVm\"V\n" +
+	"\x12SetThrottleRequest\x12@\n" +
+	"\bsettings\x18\x01 \x01(\v2$.hvmigrate.agent.v1.ThrottleSettingsR\bsettings\"\x96\x01\n" +
+	"\x13SetThrottleResponse\x12@\n" +
+	"\bsettings\x18\x01 \x01(\v2$.hvmigrate.agent.v1.ThrottleSettingsR\bsettings\x12=\n" +
+	"\bin_force\x18\x02 \x01(\v2\".hvmigrate.agent.v1.BandwidthLimitR\ainForce\"\x14\n" +
+	"\x12GetThrottleRequest\"\x96\x01\n" +
+	"\x13GetThrottleResponse\x12@\n" +
+	"\bsettings\x18\x01 \x01(\v2$.hvmigrate.agent.v1.ThrottleSettingsR\bsettings\x12=\n" +
+	"\bin_force\x18\x02 \x01(\v2\".hvmigrate.agent.v1.BandwidthLimitR\ainForce*\xb8\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\"\n" +
-	"\x1eERROR_REASON_PROTOCOL_MISMATCH\x10\x012\x99\x02\n" +
+	"\x1eERROR_REASON_PROTOCOL_MISMATCH\x10\x01\x12!\n" +
+	"\x1dERROR_REASON_INVALID_ARGUMENT\x10\x02\x12\x1e\n" +
+	"\x1aERROR_REASON_JOB_NOT_FOUND\x10\x03\x12\x1d\n" +
+	"\x19ERROR_REASON_JOB_CONFLICT\x10\x04\x12\x1f\n" +
+	"\x1bERROR_REASON_SOURCE_MISSING\x10\x05\x12\x1f\n" +
+	"\x1bERROR_REASON_SOURCE_CORRUPT\x10\x06\x12\x1d\n" +
+	"\x19ERROR_REASON_STORAGE_AUTH\x10\a\x12$\n" +
+	" ERROR_REASON_STORAGE_UNAVAILABLE\x10\b*Y\n" +
+	"\aJobKind\x12\x18\n" +
+	"\x14JOB_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15JOB_KIND_INITIAL_COPY\x10\x01\x12\x19\n" +
+	"\x15JOB_KIND_CYCLE_UPLOAD\x10\x02*\x9a\x01\n" +
+	"\bJobState\x12\x19\n" +
+	"\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n" +
+	"\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n" +
+	"\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n" +
+	"\x10JOB_STATE_FAILED\x10\x04\x12\x17\n" +
+	"\x13JOB_STATE_CANCELLED\x10\x052\xc1\a\n" +
 	"\fAgentService\x12X\n" +
 	"\tHandshake\x12$.hvmigrate.agent.v1.HandshakeRequest\x1a%.hvmigrate.agent.v1.HandshakeResponse\x12X\n" +
 	"\tGetStatus\x12$.hvmigrate.agent.v1.GetStatusRequest\x1a%.hvmigrate.agent.v1.GetStatusResponse\x12U\n" +
-	"\bShutdown\x12#.hvmigrate.agent.v1.ShutdownRequest\x1a$.hvmigrate.agent.v1.ShutdownResponseB\xbf\x01\n" +
+	"\bShutdown\x12#.hvmigrate.agent.v1.ShutdownRequest\x1a$.hvmigrate.agent.v1.ShutdownResponse\x12m\n" +
+	"\x10StartInitialCopy\x12+.hvmigrate.agent.v1.StartInitialCopyRequest\x1a,.hvmigrate.agent.v1.StartInitialCopyResponse\x12m\n" +
+	"\x10StartCycleUpload\x12+.hvmigrate.agent.v1.StartCycleUploadRequest\x1a,.hvmigrate.agent.v1.StartCycleUploadResponse\x12W\n" +
+	"\bWatchJob\x12#.hvmigrate.agent.v1.WatchJobRequest\x1a$.hvmigrate.agent.v1.WatchJobResponse0\x01\x12X\n" +
+	"\tCancelJob\x12$.hvmigrate.agent.v1.CancelJobRequest\x1a%.hvmigrate.agent.v1.CancelJobResponse\x12U\n" +
+	"\bListJobs\x12#.hvmigrate.agent.v1.ListJobsRequest\x1a$.hvmigrate.agent.v1.ListJobsResponse\x12^\n" +
+	"\vSetThrottle\x12&.hvmigrate.agent.v1.SetThrottleRequest\x1a'.hvmigrate.agent.v1.SetThrottleResponse\x12^\n" +
+	"\vGetThrottle\x12&.hvmigrate.agent.v1.GetThrottleRequest\x1a'.hvmigrate.agent.v1.GetThrottleResponseB\xbf\x01\n" +
 	"\x16com.hvmigrate.agent.v1B\n" +
 	"AgentProtoP\x01Z/hvmigrate/shared/gen/hvmigrate/agent/v1;agentv1\xa2\x02\x03HAX\xaa\x02\x12Hvmigrate.Agent.V1\xca\x02\x12Hvmigrate\\Agent\\V1\xe2\x02\x1eHvmigrate\\Agent\\V1\\GPBMetadata\xea\x02\x14Hvmigrate::Agent::V1b\x06proto3"
 
@@ -463,29 +1831,79 @@ func file_hvmigrate_agent_v1_agent_proto_rawDescGZIP() []byte {
 	return file_hvmigrate_agent_v1_agent_proto_rawDescData
 }
 
-var file_hvmigrate_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hvmigrate_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_hvmigrate_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_hvmigrate_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_hvmigrate_agent_v1_agent_proto_goTypes = []any{
-	(ErrorReason)(0),          // 0: hvmigrate.agent.v1.ErrorReason
-	(*HandshakeRequest)(nil),  // 1: hvmigrate.agent.v1.HandshakeRequest
-	(*HandshakeResponse)(nil), // 2: hvmigrate.agent.v1.HandshakeResponse
-	(*GetStatusRequest)(nil),  // 3: hvmigrate.agent.v1.GetStatusRequest
-	(*GetStatusResponse)(nil), // 4: hvmigrate.agent.v1.GetStatusResponse
-	(*ShutdownRequest)(nil),   // 5: hvmigrate.agent.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),  // 6: hvmigrate.agent.v1.ShutdownResponse
+	(ErrorReason)(0),                 // 0: hvmigrate.agent.v1.ErrorReason
+	(JobKind)(0),                     // 1: hvmigrate.agent.v1.JobKind
+	(JobState)(0),                    // 2: hvmigrate.agent.v1.JobState
+	(*HandshakeRequest)(nil),         // 3: hvmigrate.agent.v1.HandshakeRequest
+	(*HandshakeResponse)(nil),        // 4: hvmigrate.agent.v1.HandshakeResponse
+	(*GetStatusRequest)(nil),         // 5: hvmigrate.agent.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),        // 6: hvmigrate.agent.v1.GetStatusResponse
+	(*ShutdownRequest)(nil),          // 7: hvmigrate.agent.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),         // 8: hvmigrate.agent.v1.ShutdownResponse
+	(*StartInitialCopyRequest)(nil),  // 9: hvmigrate.agent.v1.StartInitialCopyRequest
+	(*StartInitialCopyResponse)(nil), // 10: hvmigrate.agent.v1.StartInitialCopyResponse
+	(*CycleDisk)(nil),                // 11: hvmigrate.agent.v1.CycleDisk
+	(*StartCycleUploadRequest)(nil),  // 12: hvmigrate.agent.v1.StartCycleUploadRequest
+	(*StartCycleUploadResponse)(nil), // 13: hvmigrate.agent.v1.StartCycleUploadResponse
+	(*WatchJobRequest)(nil),          // 14: hvmigrate.agent.v1.WatchJobRequest
+	(*WatchJobResponse)(nil),         // 15: hvmigrate.agent.v1.WatchJobResponse
+	(*CancelJobRequest)(nil),         // 16: hvmigrate.agent.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),        // 17: hvmigrate.agent.v1.CancelJobResponse
+	(*ListJobsRequest)(nil),          // 18: hvmigrate.agent.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),         // 19: hvmigrate.agent.v1.ListJobsResponse
+	(*JobProgress)(nil),              // 20: hvmigrate.agent.v1.JobProgress
+	(*BandwidthLimit)(nil),           // 21: hvmigrate.agent.v1.BandwidthLimit
+	(*ThrottleSettings)(nil),         // 22: hvmigrate.agent.v1.ThrottleSettings
+	(*SetThrottleRequest)(nil),       // 23: hvmigrate.agent.v1.SetThrottleRequest
+	(*SetThrottleResponse)(nil),      // 24: hvmigrate.agent.v1.SetThrottleResponse
+	(*GetThrottleRequest)(nil),       // 25: hvmigrate.agent.v1.GetThrottleRequest
+	(*GetThrottleResponse)(nil),      // 26: hvmigrate.agent.v1.GetThrottleResponse
 }
 var file_hvmigrate_agent_v1_agent_proto_depIdxs = []int32{
-	1, // 0: hvmigrate.agent.v1.AgentService.Handshake:input_type -> hvmigrate.agent.v1.HandshakeRequest
-	3, // 1: hvmigrate.agent.v1.AgentService.GetStatus:input_type -> hvmigrate.agent.v1.GetStatusRequest
-	5, // 2: hvmigrate.agent.v1.AgentService.Shutdown:input_type -> hvmigrate.agent.v1.ShutdownRequest
-	2, // 3: hvmigrate.agent.v1.AgentService.Handshake:output_type -> hvmigrate.agent.v1.HandshakeResponse
-	4, // 4: hvmigrate.agent.v1.AgentService.GetStatus:output_type -> hvmigrate.agent.v1.GetStatusResponse
-	6, // 5: hvmigrate.agent.v1.AgentService.Shutdown:output_type -> hvmigrate.agent.v1.ShutdownResponse
-	3, // [3:6] is the sub-list for method output_type
-	0, // [0:3] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	20, // 0: hvmigrate.agent.v1.StartInitialCopyResponse.job:type_name -> hvmigrate.agent.v1.JobProgress
+	11, // 1: hvmigrate.agent.v1.StartCycleUploadRequest.disks:type_name -> hvmigrate.agent.v1.CycleDisk
+	20, // 2: hvmigrate.agent.v1.StartCycleUploadResponse.job:type_name -> hvmigrate.agent.v1.JobProgress
+	20, // 3: hvmigrate.agent.v1.WatchJobResponse.job:type_name -> hvmigrate.agent.v1.JobProgress
+	20, // 4: hvmigrate.agent.v1.CancelJobResponse.job:type_name -> hvmigrate.agent.v1.JobProgress
+	20, // 5: hvmigrate.agent.v1.ListJobsResponse.jobs:type_name -> hvmigrate.agent.v1.JobProgress
+	1,  // 6: hvmigrate.agent.v1.JobProgress.kind:type_name -> hvmigrate.agent.v1.JobKind
+	2,  // 7: hvmigrate.agent.v1.JobProgress.state:type_name -> hvmigrate.agent.v1.JobState
+	0,  // 8: hvmigrate.agent.v1.JobProgress.error_reason:type_name -> hvmigrate.agent.v1.ErrorReason
+	21, // 9: hvmigrate.agent.v1.ThrottleSettings.work_hours:type_name -> hvmigrate.agent.v1.BandwidthLimit
+	21, // 10: hvmigrate.agent.v1.ThrottleSettings.non_work_hours:type_name -> hvmigrate.agent.v1.BandwidthLimit
+	22, // 11: hvmigrate.agent.v1.SetThrottleRequest.settings:type_name -> hvmigrate.agent.v1.ThrottleSettings
+	22, // 12: hvmigrate.agent.v1.SetThrottleResponse.settings:type_name -> hvmigrate.agent.v1.ThrottleSettings
+	21, // 13: hvmigrate.agent.v1.SetThrottleResponse.in_force:type_name -> hvmigrate.agent.v1.BandwidthLimit
+	22, // 14: hvmigrate.agent.v1.GetThrottleResponse.settings:type_name -> hvmigrate.agent.v1.ThrottleSettings
+	21, // 15: hvmigrate.agent.v1.GetThrottleResponse.in_force:type_name -> hvmigrate.agent.v1.BandwidthLimit
+	3,  // 16: hvmigrate.agent.v1.AgentService.Handshake:input_type -> hvmigrate.agent.v1.HandshakeRequest
+	5,  // 17: hvmigrate.agent.v1.AgentService.GetStatus:input_type -> hvmigrate.agent.v1.GetStatusRequest
+	7,  // 18: hvmigrate.agent.v1.AgentService.Shutdown:input_type -> hvmigrate.agent.v1.ShutdownRequest
+	9,  // 19: hvmigrate.agent.v1.AgentService.StartInitialCopy:input_type -> hvmigrate.agent.v1.StartInitialCopyRequest
+	12, // 20: hvmigrate.agent.v1.AgentService.StartCycleUpload:input_type -> hvmigrate.agent.v1.StartCycleUploadRequest
+	14, // 21: hvmigrate.agent.v1.AgentService.WatchJob:input_type -> hvmigrate.agent.v1.WatchJobRequest
+	16, // 22: hvmigrate.agent.v1.AgentService.CancelJob:input_type -> hvmigrate.agent.v1.CancelJobRequest
+	18, // 23: hvmigrate.agent.v1.AgentService.ListJobs:input_type -> hvmigrate.agent.v1.ListJobsRequest
+	23, // 24: hvmigrate.agent.v1.AgentService.SetThrottle:input_type -> hvmigrate.agent.v1.SetThrottleRequest
+	25, // 25: hvmigrate.agent.v1.AgentService.GetThrottle:input_type -> hvmigrate.agent.v1.GetThrottleRequest
+	4,  // 26: hvmigrate.agent.v1.AgentService.Handshake:output_type -> hvmigrate.agent.v1.HandshakeResponse
+	6,  // 27: hvmigrate.agent.v1.AgentService.GetStatus:output_type -> hvmigrate.agent.v1.GetStatusResponse
+	8,  // 28: hvmigrate.agent.v1.AgentService.Shutdown:output_type -> hvmigrate.agent.v1.ShutdownResponse
+	10, // 29: hvmigrate.agent.v1.AgentService.StartInitialCopy:output_type -> hvmigrate.agent.v1.StartInitialCopyResponse
+	13, // 30: hvmigrate.agent.v1.AgentService.StartCycleUpload:output_type -> hvmigrate.agent.v1.StartCycleUploadResponse
+	15, // 31: hvmigrate.agent.v1.AgentService.WatchJob:output_type -> hvmigrate.agent.v1.WatchJobResponse
+	17, // 32: hvmigrate.agent.v1.AgentService.CancelJob:output_type -> hvmigrate.agent.v1.CancelJobResponse
+	19, // 33: hvmigrate.agent.v1.AgentService.ListJobs:output_type -> hvmigrate.agent.v1.ListJobsResponse
+	24, // 34: hvmigrate.agent.v1.AgentService.SetThrottle:output_type -> hvmigrate.agent.v1.SetThrottleResponse
+	26, // 35: hvmigrate.agent.v1.AgentService.GetThrottle:output_type -> hvmigrate.agent.v1.GetThrottleResponse
+	26, // [26:36] is the sub-list for method output_type
+	16, // [16:26] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_hvmigrate_agent_v1_agent_proto_init() }
@@ -498,8 +1916,8 @@ func file_hvmigrate_agent_v1_agent_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hvmigrate_agent_v1_agent_proto_rawDesc), len(file_hvmigrate_agent_v1_agent_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   6,
+			NumEnums:      3,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AgentService_Handshake_FullMethodName = "/hvmigrate.agent.v1.AgentService/Handshake"
-	AgentService_GetStatus_FullMethodName = "/hvmigrate.agent.v1.AgentService/GetStatus"
-	AgentService_Shutdown_FullMethodName  = "/hvmigrate.agent.v1.AgentService/Shutdown"
+	AgentService_Handshake_FullMethodName        = "/hvmigrate.agent.v1.AgentService/Handshake"
+	AgentService_GetStatus_FullMethodName        = "/hvmigrate.agent.v1.AgentService/GetStatus"
+	AgentService_Shutdown_FullMethodName         = "/hvmigrate.agent.v1.AgentService/Shutdown"
+	AgentService_StartInitialCopy_FullMethodName = "/hvmigrate.agent.v1.AgentService/StartInitialCopy"
+	AgentService_StartCycleUpload_FullMethodName = "/hvmigrate.agent.v1.AgentService/StartCycleUpload"
+	AgentService_WatchJob_FullMethodName         = "/hvmigrate.agent.v1.AgentService/WatchJob"
+	AgentService_CancelJob_FullMethodName        = "/hvmigrate.agent.v1.AgentService/CancelJob"
+	AgentService_ListJobs_FullMethodName         = "/hvmigrate.agent.v1.AgentService/ListJobs"
+	AgentService_SetThrottle_FullMethodName      = "/hvmigrate.agent.v1.AgentService/SetThrottle"
+	AgentService_GetThrottle_FullMethodName      = "/hvmigrate.agent.v1.AgentService/GetThrottle"
 )
 
 // AgentServiceClient is the client API for AgentService service.
@@ -43,6 +50,26 @@ type AgentServiceClient interface {
 	// Shutdown asks the agent to stop gracefully: it stops accepting work,
 	// lets running calls finish, and exits.
 	Shutdown(ctx context.Context, in *ShutdownRequest, opts ...grpc.CallOption) (*ShutdownResponse, error)
+	// StartInitialCopy starts (or, for a job id it already knows, returns)
+	// a job that copies one frozen disk into its replica page blob.
+	StartInitialCopy(ctx context.Context, in *StartInitialCopyRequest, opts ...grpc.CallOption) (*StartInitialCopyResponse, error)
+	// StartCycleUpload starts (or returns) a job that turns the closed logs of
+	// one cycle into one delta object per disk and uploads them.
+	StartCycleUpload(ctx context.Context, in *StartCycleUploadRequest, opts ...grpc.CallOption) (*StartCycleUploadResponse, error)
+	// WatchJob streams a job's progress until it ends or the caller leaves.
+	// Leaving does not stop the job.
+	WatchJob(ctx context.Context, in *WatchJobRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchJobResponse], error)
+	// CancelJob stops a job; its durable progress is kept until it is
+	// started again or forgotten.
+	CancelJob(ctx context.Context, in *CancelJobRequest, opts ...grpc.CallOption) (*CancelJobResponse, error)
+	// ListJobs lists the jobs the agent knows, so a restarted provider can
+	// re-attach to them.
+	ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error)
+	// SetThrottle replaces the host-wide upload limits; running jobs follow
+	// within a second.
+	SetThrottle(ctx context.Context, in *SetThrottleRequest, opts ...grpc.CallOption) (*SetThrottleResponse, error)
+	// GetThrottle returns the host-wide upload limits and the limit in force.
+	GetThrottle(ctx context.Context, in *GetThrottleRequest, opts ...grpc.CallOption) (*GetThrottleResponse, error)
 }
 
 type agentServiceClient struct {
@@ -83,6 +110,85 @@ func (c *agentServiceClient) Shutdown(ctx context.Context, in *ShutdownRequest, 
 	return out, nil
 }
 
+func (c *agentServiceClient) StartInitialCopy(ctx context.Context, in *StartInitialCopyRequest, opts ...grpc.CallOption) (*StartInitialCopyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartInitialCopyResponse)
+	err := c.cc.Invoke(ctx, AgentService_StartInitialCopy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) StartCycleUpload(ctx context.Context, in *StartCycleUploadRequest, opts ...grpc.CallOption) (*StartCycleUploadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartCycleUploadResponse)
+	err := c.cc.Invoke(ctx, AgentService_StartCycleUpload_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) WatchJob(ctx context.Context, in *WatchJobRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchJobResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AgentService_ServiceDesc.Streams[0], AgentService_WatchJob_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchJobRequest, WatchJobResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_WatchJobClient = grpc.ServerStreamingClient[WatchJobResponse]
+
+func (c *agentServiceClient) CancelJob(ctx context.Context, in *CancelJobRequest, opts ...grpc.CallOption) (*CancelJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CancelJobResponse)
+	err := c.cc.Invoke(ctx, AgentService_CancelJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListJobsResponse)
+	err := c.cc.Invoke(ctx, AgentService_ListJobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) SetThrottle(ctx context.Context, in *SetThrottleRequest, opts ...grpc.CallOption) (*SetThrottleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetThrottleResponse)
+	err := c.cc.Invoke(ctx, AgentService_SetThrottle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) GetThrottle(ctx context.Context, in *GetThrottleRequest, opts ...grpc.CallOption) (*GetThrottleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetThrottleResponse)
+	err := c.cc.Invoke(ctx, AgentService_GetThrottle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AgentServiceServer is the server API for AgentService service.
 // All implementations must embed UnimplementedAgentServiceServer
 // for forward compatibility.
@@ -102,6 +208,26 @@ type AgentServiceServer interface {
 	// Shutdown asks the agent to stop gracefully: it stops accepting work,
 	// lets running calls finish, and exits.
 	Shutdown(context.Context, *ShutdownRequest) (*ShutdownResponse, error)
+	// StartInitialCopy starts (or, for a job id it already knows, returns)
+	// a job that copies one frozen disk into its replica page blob.
+	StartInitialCopy(context.Context, *StartInitialCopyRequest) (*StartInitialCopyResponse, error)
+	// StartCycleUpload starts (or returns) a job that turns the closed logs of
+	// one cycle into one delta object per disk and uploads them.
+	StartCycleUpload(context.Context, *StartCycleUploadRequest) (*StartCycleUploadResponse, error)
+	// WatchJob streams a job's progress until it ends or the caller leaves.
+	// Leaving does not stop the job.
+	WatchJob(*WatchJobRequest, grpc.ServerStreamingServer[WatchJobResponse]) error
+	// CancelJob stops a job; its durable progress is kept until it is
+	// started again or forgotten.
+	CancelJob(context.Context, *CancelJobRequest) (*CancelJobResponse, error)
+	// ListJobs lists the jobs the agent knows, so a restarted provider can
+	// re-attach to them.
+	ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error)
+	// SetThrottle replaces the host-wide upload limits; running jobs follow
+	// within a second.
+	SetThrottle(context.Context, *SetThrottleRequest) (*SetThrottleResponse, error)
+	// GetThrottle returns the host-wide upload limits and the limit in force.
+	GetThrottle(context.Context, *GetThrottleRequest) (*GetThrottleResponse, error)
 	mustEmbedUnimplementedAgentServiceServer()
 }
 
@@ -120,6 +246,27 @@ func (UnimplementedAgentServiceServer) GetStatus(context.Context, *GetStatusRequ
 }
 func (UnimplementedAgentServiceServer) Shutdown(context.Context, *ShutdownRequest) (*ShutdownResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Shutdown not implemented")
+}
+func (UnimplementedAgentServiceServer) StartInitialCopy(context.Context, *StartInitialCopyRequest) (*StartInitialCopyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartInitialCopy not implemented")
+}
+func (UnimplementedAgentServiceServer) StartCycleUpload(context.Context, *StartCycleUploadRequest) (*StartCycleUploadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartCycleUpload not implemented")
+}
+func (UnimplementedAgentServiceServer) WatchJob(*WatchJobRequest, grpc.ServerStreamingServer[WatchJobResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchJob not implemented")
+}
+func (UnimplementedAgentServiceServer) CancelJob(context.Context, *CancelJobRequest) (*CancelJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelJob not implemented")
+}
+func (UnimplementedAgentServiceServer) ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListJobs not implemented")
+}
+func (UnimplementedAgentServiceServer) SetThrottle(context.Context, *SetThrottleRequest) (*SetThrottleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetThrottle not implemented")
+}
+func (UnimplementedAgentServiceServer) GetThrottle(context.Context, *GetThrottleRequest) (*GetThrottleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetThrottle not implemented")
 }
 func (UnimplementedAgentServiceServer) mustEmbedUnimplementedAgentServiceServer() {}
 func (UnimplementedAgentServiceServer) testEmbeddedByValue()                      {}
@@ -196,6 +343,125 @@ func _AgentService_Shutdown_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AgentService_StartInitialCopy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartInitialCopyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).StartInitialCopy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_StartInitialCopy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).StartInitialCopy(ctx, req.(*StartInitialCopyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_StartCycleUpload_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartCycleUploadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).StartCycleUpload(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_StartCycleUpload_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).StartCycleUpload(ctx, req.(*StartCycleUploadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_WatchJob_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchJobRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AgentServiceServer).WatchJob(m, &grpc.GenericServerStream[WatchJobRequest, WatchJobResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_WatchJobServer = grpc.ServerStreamingServer[WatchJobResponse]
+
+func _AgentService_CancelJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).CancelJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_CancelJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).CancelJob(ctx, req.(*CancelJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_ListJobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListJobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).ListJobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_ListJobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).ListJobs(ctx, req.(*ListJobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_SetThrottle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetThrottleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).SetThrottle(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_SetThrottle_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).SetThrottle(ctx, req.(*SetThrottleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_GetThrottle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetThrottleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).GetThrottle(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_GetThrottle_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).GetThrottle(ctx, req.(*GetThrottleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AgentService_ServiceDesc is the grpc.ServiceDesc for AgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -215,7 +481,37 @@ var AgentService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Shutdown",
 			Handler:    _AgentService_Shutdown_Handler,
 		},
+		{
+			MethodName: "StartInitialCopy",
+			Handler:    _AgentService_StartInitialCopy_Handler,
+		},
+		{
+			MethodName: "StartCycleUpload",
+			Handler:    _AgentService_StartCycleUpload_Handler,
+		},
+		{
+			MethodName: "CancelJob",
+			Handler:    _AgentService_CancelJob_Handler,
+		},
+		{
+			MethodName: "ListJobs",
+			Handler:    _AgentService_ListJobs_Handler,
+		},
+		{
+			MethodName: "SetThrottle",
+			Handler:    _AgentService_SetThrottle_Handler,
+		},
+		{
+			MethodName: "GetThrottle",
+			Handler:    _AgentService_GetThrottle_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchJob",
+			Handler:       _AgentService_WatchJob_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "hvmigrate/agent/v1/agent.proto",
 }
