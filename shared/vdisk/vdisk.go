@@ -8,8 +8,10 @@ package vdisk
 
 import (
 	"encoding/hex"
+	"fmt"
 	"io"
 	"iter"
+	"strings"
 )
 
 // Image is a virtual disk opened read-only. ReadAt reads the virtual disk
@@ -109,3 +111,14 @@ func (g GUID) String() string {
 
 // MarshalText renders the GUID as String does.
 func (g GUID) MarshalText() ([]byte, error) { return []byte(g.String()), nil }
+
+// UnmarshalText parses the canonical 8-4-4-4-12 form (or 32 hex digits).
+func (g *GUID) UnmarshalText(b []byte) error {
+	s := strings.ReplaceAll(string(b), "-", "")
+	raw, err := hex.DecodeString(s)
+	if err != nil || len(raw) != len(g) {
+		return fmt.Errorf("GUID %q: want 32 hex digits in 8-4-4-4-12 form", b)
+	}
+	copy(g[:], raw)
+	return nil
+}
