@@ -49,6 +49,21 @@ func (w *Writer) WriteAt(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
+// Touch starts a write session without writing data: the header gets the
+// session's new DataWriteGuid now rather than at the first write, so a
+// caller can read the identity its next writes will carry.
+func (w *Writer) Touch() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if err := w.touch(); err != nil {
+		return withPath(w.l.path, err)
+	}
+	return nil
+}
+
 // touch replaces the DataWriteGuid before the first data change.
 func (w *Writer) touch() error {
 	if w.touched {
@@ -143,18 +158,28 @@ func (w *Writer) setBits(s, n int64, ch changes) error {
 		e = makeEntry(sbPresent, off)
 		w.setEntry(i, e, ch)
 	}
+	// Only sectors whose bits change are logged: rewriting sectors that are
+	// already present in the child costs no metadata commit.
+	read := map[int64][]byte{}
 	for k := s; k < s+n; k++ {
 		pos := entryOffset(e) + g.sbByteOffset(k)
 		sec := pos &^ (logSector - 1)
 		b, ok := ch[sec]
 		if !ok {
-			var err error
-			if b, err = w.l.src.readN(sec, logSector); err != nil {
-				return err
+			if b, ok = read[sec]; !ok {
+				var err error
+				if b, err = w.l.src.readN(sec, logSector); err != nil {
+					return err
+				}
+				read[sec] = b
 			}
-			ch[sec] = b
 		}
-		b[pos-sec] |= 1 << (k % 8)
+		bit := byte(1) << (k % 8)
+		if b[pos-sec]&bit != 0 {
+			continue
+		}
+		b[pos-sec] |= bit
+		ch[sec] = b
 	}
 	return nil
 }
