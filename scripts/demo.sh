@@ -32,7 +32,7 @@ step "versions"
 "$bin/hvm-provider" version
 
 step "starting hvm-agent on $sock (directory 0700, socket 0600)"
-"$bin/hvm-agent" serve --listen "$sock" >"$work/agent.log" 2>&1 & pids+=($!)
+"$bin/hvm-agent" serve --listen "$sock" --state-dir "$work/state" >"$work/agent.log" 2>&1 & pids+=($!)
 wait_for "$work/agent.log" "agent serving"
 sed 's/^/  agent | /' "$work/agent.log"
 ls -ld "$work/run" "$sock" | sed 's/^/  /'
@@ -44,7 +44,7 @@ sed 's/^/  provider | /' "$work/provider.log"
 
 step "killing the agent with SIGKILL and starting a new one; the provider reconnects by itself"
 kill -KILL "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
-"$bin/hvm-agent" serve --listen "$sock" >"$work/agent2.log" 2>&1 & pids[0]=$!
+"$bin/hvm-agent" serve --listen "$sock" --state-dir "$work/state" >"$work/agent2.log" 2>&1 & pids[0]=$!
 wait_for "$work/provider.log" "connected to restarted agent"
 grep -E "lost the agent|restarted agent" "$work/provider.log" | sed 's/^/  provider | /'
 

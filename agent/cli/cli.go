@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
+	"hvmigrate/agent/internal/diskcmd"
+	"hvmigrate/agent/internal/hrlcmd"
 	"hvmigrate/shared/logging"
 )
 
@@ -46,7 +48,8 @@ func NewRootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&lf.level, "log-level", "", "trace, debug, info, warn or error (default: $"+logging.LevelEnv+" or info)")
 	root.PersistentFlags().BoolVar(&lf.json, "log-json", false, "log one JSON object per line")
-	root.AddCommand(newServeCommand(&lf), newVersionCommand())
+	root.AddCommand(newServeCommand(&lf), newVersionCommand(), newCopyCommand(&lf), newThrottleCommand(),
+		diskcmd.New(), hrlcmd.New())
 	return root
 }
 

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"strconv"
 
+	"io/fs"
+
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -15,8 +17,12 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"hvmigrate/agent/internal/blob"
+	"hvmigrate/agent/internal/hostlimits"
+	"hvmigrate/agent/internal/jobs"
 	"hvmigrate/agent/internal/service"
 	agentv1 "hvmigrate/shared/gen/hvmigrate/agent/v1"
+	"hvmigrate/shared/units"
 )
 
 // ErrorDomain is the ErrorInfo domain of agent errors.
@@ -25,12 +31,14 @@ const ErrorDomain = "agent.hvmigrate"
 // Server implements agentv1.AgentServiceServer over a service.Agent.
 type Server struct {
 	agentv1.UnimplementedAgentServiceServer
-	agent *service.Agent
+	agent  *service.Agent
+	jobs   *jobs.Manager
+	limits *hostlimits.Limits
 }
 
 // Register adds the agent service and the standard health service to s.
-func Register(s *grpc.Server, agent *service.Agent) *health.Server {
-	agentv1.RegisterAgentServiceServer(s, &Server{agent: agent})
+func Register(s *grpc.Server, agent *service.Agent, jm *jobs.Manager, limits *hostlimits.Limits) *health.Server {
+	agentv1.RegisterAgentServiceServer(s, &Server{agent: agent, jobs: jm, limits: limits})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(agentv1.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -75,24 +83,62 @@ func (s *Server) Shutdown(_ context.Context, req *agentv1.ShutdownRequest) (*age
 	return &agentv1.ShutdownResponse{}, nil
 }
 
-// toStatus maps the agent's error classes to gRPC status codes.
+// toStatus maps the agent's error classes to gRPC status codes, with an
+// ErrorInfo reason callers can test.
 func toStatus(err error) error {
 	var mm *service.MismatchError
 	if errors.As(err, &mm) {
-		st := status.New(codes.FailedPrecondition, err.Error())
-		withInfo, derr := st.WithDetails(&errdetails.ErrorInfo{
-			Reason: agentv1.ErrorReason_ERROR_REASON_PROTOCOL_MISMATCH.String(),
-			Domain: ErrorDomain,
-			Metadata: map[string]string{
-				"agent_version":      mm.AgentVersion,
-				"agent_protocol_min": strconv.FormatUint(uint64(mm.AgentMin), 10),
-				"agent_protocol_max": strconv.FormatUint(uint64(mm.AgentMax), 10),
-			},
+		return withReason(codes.FailedPrecondition, err, agentv1.ErrorReason_ERROR_REASON_PROTOCOL_MISMATCH, map[string]string{
+			"agent_version":      mm.AgentVersion,
+			"agent_protocol_min": strconv.FormatUint(uint64(mm.AgentMin), 10),
+			"agent_protocol_max": strconv.FormatUint(uint64(mm.AgentMax), 10),
 		})
-		if derr == nil {
-			st = withInfo
-		}
+	}
+	code := codes.Internal
+	switch {
+	case errors.Is(err, context.Canceled):
+		code = codes.Canceled
+	case errors.Is(err, jobs.ErrStopping):
+		code = codes.Unavailable
+	case errors.Is(err, jobs.ErrInvalid) || errors.Is(err, hostlimits.ErrInvalid) || errors.Is(err, units.ErrOutOfRange):
+		code = codes.InvalidArgument
+	case errors.Is(err, jobs.ErrNotFound):
+		code = codes.NotFound
+	case errors.Is(err, jobs.ErrConflict):
+		code = codes.AlreadyExists
+	}
+	return withReason(code, err, reasonOf(err), nil)
+}
+
+// reasonOf classifies err for callers on the other side of the wire.
+func reasonOf(err error) agentv1.ErrorReason {
+	switch {
+	case errors.Is(err, jobs.ErrInvalid) || errors.Is(err, hostlimits.ErrInvalid) || errors.Is(err, units.ErrOutOfRange):
+		return agentv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT
+	case errors.Is(err, jobs.ErrNotFound):
+		return agentv1.ErrorReason_ERROR_REASON_JOB_NOT_FOUND
+	case errors.Is(err, jobs.ErrConflict):
+		return agentv1.ErrorReason_ERROR_REASON_JOB_CONFLICT
+	case errors.Is(err, jobs.ErrSourceMissing) || errors.Is(err, fs.ErrNotExist):
+		return agentv1.ErrorReason_ERROR_REASON_SOURCE_MISSING
+	case errors.Is(err, jobs.ErrSourceCorrupt):
+		return agentv1.ErrorReason_ERROR_REASON_SOURCE_CORRUPT
+	case errors.Is(err, blob.ErrDenied):
+		return agentv1.ErrorReason_ERROR_REASON_STORAGE_AUTH
+	case blob.Retryable(err):
+		return agentv1.ErrorReason_ERROR_REASON_STORAGE_UNAVAILABLE
+	}
+	return agentv1.ErrorReason_ERROR_REASON_UNSPECIFIED
+}
+
+func withReason(code codes.Code, err error, reason agentv1.ErrorReason, meta map[string]string) error {
+	st := status.New(code, err.Error())
+	if reason == agentv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
 		return st.Err()
 	}
-	return status.Error(codes.Internal, err.Error())
+	withInfo, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: reason.String(), Domain: ErrorDomain, Metadata: meta})
+	if derr != nil {
+		return st.Err()
+	}
+	return withInfo.Err()
 }

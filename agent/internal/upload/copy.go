@@ -95,14 +95,22 @@ func (c *Copy) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load copy journal: %w", err)
 	}
-	if size == 0 {
+	resumed := size != 0
+	if !resumed {
 		size = c.Config.chunkSizeFor()
 		if err := c.Journal.Begin(size); err != nil {
 			return fmt.Errorf("begin copy journal: %w", err)
 		}
 	}
 	dataSize := roundUp(c.Image.Size(), 1<<20)
-	if err := c.Store.CreatePageBlob(ctx, c.Blob, dataSize+int64(len(c.Footer))); err != nil {
+	err = c.Store.CreatePageBlob(ctx, c.Blob, dataSize+int64(len(c.Footer)))
+	if resumed && errors.Is(err, blob.ErrExists) {
+		// This copy created the blob in an earlier run; a SAS without read
+		// permission cannot confirm its size, and need not: the name is
+		// this disk's alone.
+		err = nil
+	}
+	if err != nil {
 		return fmt.Errorf("create replica blob: %w", err)
 	}
 	c.Prog.Total.Store(c.Image.Size())

@@ -37,6 +37,13 @@ type proc struct {
 	err  error
 }
 
+// startAgent runs an agent on sock with its state beside the socket.
+func startAgent(t *testing.T, sock string) *proc {
+	t.Helper()
+	dir := sock[:strings.LastIndex(sock, "/run/")]
+	return start(t, "agent", "serve", "--listen", sock, "--state-dir", dir+"/state")
+}
+
 // start runs the test binary as role with args.
 func start(t *testing.T, role string, args ...string) *proc {
 	t.Helper()
@@ -110,7 +117,7 @@ func socketPath(t *testing.T) string {
 
 func TestProcesses_handshakeAndGracefulStop(t *testing.T) {
 	sock := socketPath(t)
-	agent := start(t, "agent", "serve", "--listen", sock)
+	agent := startAgent(t, sock)
 	agent.waitFor(t, "agent serving", 1)
 	provider := start(t, "provider", "run", "--agent", sock)
 	provider.waitFor(t, "connected to agent", 1)
@@ -129,7 +136,7 @@ func TestProcesses_handshakeAndGracefulStop(t *testing.T) {
 
 func TestProcesses_providerSurvivesAgentSIGKILL(t *testing.T) {
 	sock := socketPath(t)
-	agent := start(t, "agent", "serve", "--listen", sock)
+	agent := startAgent(t, sock)
 	agent.waitFor(t, "agent serving", 1)
 	provider := start(t, "provider", "run", "--agent", sock, "--agent-max-backoff", "200ms")
 	provider.waitFor(t, "connected to agent", 1)
@@ -139,7 +146,7 @@ func TestProcesses_providerSurvivesAgentSIGKILL(t *testing.T) {
 		agent.wait(t)
 		provider.waitFor(t, "lost the agent; reconnecting", round)
 		// The killed agent left its socket behind; the new one must clean it up.
-		agent = start(t, "agent", "serve", "--listen", sock)
+		agent = startAgent(t, sock)
 		agent.waitFor(t, "agent serving", 1)
 		provider.waitFor(t, "connected to restarted agent", round)
 	}
@@ -152,7 +159,7 @@ func TestProcesses_providerSurvivesAgentSIGKILL(t *testing.T) {
 
 func TestProcesses_protocolMismatchFailsLoudly(t *testing.T) {
 	sock := socketPath(t)
-	agent := start(t, "agent", "serve", "--listen", sock)
+	agent := startAgent(t, sock)
 	agent.waitFor(t, "agent serving", 1)
 	provider := start(t, "provider", "run", "--agent", sock, "--agent-protocol", "99")
 	if code := provider.wait(t); code != providercli.ExitMismatch {
@@ -174,7 +181,7 @@ func TestProcesses_agentRefusesWorldWritableDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(dir, 0o777)
-	agent := start(t, "agent", "serve", "--listen", sock)
+	agent := startAgent(t, sock)
 	if code := agent.wait(t); code == 0 {
 		t.Fatalf("agent started in a world-writable directory:\n%s", agent.out.String())
 	}

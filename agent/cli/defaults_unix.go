@@ -1,0 +1,5 @@
+//go:build !windows
+
+package cli
+
+func defaultStateDir() string { return "/var/lib/hvmigrate/agent" }
