@@ -9,7 +9,7 @@ SHELL := bash
 
 export PATH := $(CURDIR)/tools/npm/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
-BINARIES := hvm-agent hvm-provider
+BINARIES := hvm-agent hvm-provider hvm-simhost
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X hvmigrate/shared/version.release=$(VERSION)
 GOTEST_TIMEOUT ?= 30m
@@ -25,6 +25,7 @@ build: ## build every binary into bin/
 	@mkdir -p bin
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-agent ./agent/cmd/hvm-agent
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-provider ./provider/cmd/hvm-provider
+	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-simhost ./integration/simhost/cmd/hvm-simhost
 
 generate: ## regenerate Go code from proto/
 	buf generate

@@ -1,0 +1,136 @@
+// Package cli is the hvm-simhost command line: the daemon (serve) and the
+// commands people and scripts use to drive it (vm, write, workload,
+// checkpoint, tracking, switch, checksum).
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"hvmigrate/integration/simhost/client"
+)
+
+// Exit codes of hvm-simhost.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
+)
+
+// SocketEnv overrides the default socket path.
+const SocketEnv = "HVM_SIMHOST_SOCKET"
+
+// globals are the flags every command shares.
+type globals struct {
+	socket   string
+	output   string
+	logLevel string
+	logJSON  bool
+}
+
+// Main runs the command line with args and returns the exit code. SIGINT
+// and SIGTERM cancel the context: a running daemon stops gracefully and a
+// running workload ends.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	root := NewRootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(stderr, "hvm-simhost:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitError
+}
+
+// NewRootCommand builds the hvm-simhost command tree.
+func NewRootCommand() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "hvm-simhost",
+		Short:         "A Hyper-V stand-in: VMs with real VHDX disks, checkpoints and HRL change tracking",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.socket, "socket", defaultSocket(), "the daemon's socket (env "+SocketEnv+")")
+	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	pf.StringVar(&g.logLevel, "log-level", "", "trace, debug, info, warn or error")
+	pf.BoolVar(&g.logJSON, "log-json", false, "log one JSON object per line")
+	root.AddCommand(newServeCommand(g), newVMCommand(g), newWriteCommand(g), newWorkloadCommand(g),
+		newChecksumCommand(g), newCheckpointCommand(g), newTrackingCommand(g), newSwitchCommand(g))
+	return root
+}
+
+// defaultSocket is $HVM_SIMHOST_SOCKET, else a per-user path under the
+// runtime or temporary directory.
+func defaultSocket() string {
+	if s := os.Getenv(SocketEnv); s != "" {
+		return s
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "hvm-simhost", "simhost.sock")
+	}
+	return filepath.Join(os.TempDir(), "hvm-simhost-"+strconv.Itoa(os.Getuid()), "simhost.sock")
+}
+
+// usageError marks errors in how the command was called.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// dial connects to the daemon.
+func (g *globals) dial() (*client.Client, error) {
+	if g.output != "text" && g.output != "json" {
+		return nil, usageError{fmt.Errorf("--output %q: want text or json", g.output)}
+	}
+	return client.Dial(g.socket)
+}
+
+// explain adds what to do next to errors that need it.
+func (g *globals) explain(err error) error {
+	if errors.Is(err, client.ErrUnavailable) {
+		return fmt.Errorf("%w\nno daemon answers at %s: start one with `hvm-simhost serve --dir DIR --listen %s`, or point --socket (or $%s) at it",
+			err, g.socket, g.socket, SocketEnv)
+	}
+	return err
+}
+
+// run dials, calls fn with a client and explains its error.
+func (g *globals) run(cmd *cobra.Command, fn func(context.Context, *client.Client) error) error {
+	c, err := g.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return g.explain(fn(cmd.Context(), c))
+}
+
+// emit prints v as JSON with -o json, else calls text.
+func (g *globals) emit(w io.Writer, v any, text func()) error {
+	if g.output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	text()
+	return nil
+}
