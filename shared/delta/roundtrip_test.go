@@ -5,6 +5,8 @@ import (
 	"hash/crc64"
 	"math/rand/v2"
 	"testing"
+
+	"hvmigrate/shared/azcrc"
 )
 
 func TestWriter_RoundTrip_randomExtents(t *testing.T) {
@@ -112,7 +114,7 @@ func TestCRC_Combine_matchesConcatenation(t *testing.T) {
 func TestCRC_Checksum_matchesStandardLibrary(t *testing.T) {
 	// The standard library with Azure's polynomial is what Azure's own SDK
 	// computes for transactional CRC-64 headers.
-	table := crc64.MakeTable(crcPoly)
+	table := crc64.MakeTable(azcrc.Poly)
 	r := rand.New(rand.NewPCG(6, 6))
 	for _, n := range []int64{0, 1, 7, 8, 9, 63, 64, 2047, 2048, 4096, 100003} {
 		p := fillData(r, n, false)
