@@ -26,6 +26,7 @@ build: ## build every binary into bin/
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-agent ./agent/cmd/hvm-agent
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-provider ./provider/cmd/hvm-provider
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-simhost ./integration/simhost/cmd/hvm-simhost
+	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-azurite ./integration/azurite/cmd/hvm-azurite
 
 generate: ## regenerate Go code from proto/
 	buf generate

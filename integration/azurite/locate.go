@@ -32,7 +32,7 @@ func Locate() (string, error) {
 	}
 	script := filepath.Join(dir, mainScript)
 	if _, err := os.Stat(script); err != nil {
-		return "", fmt.Errorf("%w: %s (run make tools, or set %s)", ErrNotInstalled, script, DirVar)
+		return "", fmt.Errorf("%w: %s (run make deps, or set %s)", ErrNotInstalled, script, DirVar)
 	}
 	return script, nil
 }
