@@ -9,7 +9,7 @@ SHELL := bash
 
 export PATH := $(CURDIR)/tools/npm/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
-BINARIES := hvm-agent hvm-provider hvm-simhost
+BINARIES := hvm-agent hvm-provider hvm-hub hvmctl hvm-simhost hvm-azurite
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X hvmigrate/shared/version.release=$(VERSION)
 GOTEST_TIMEOUT ?= 30m
@@ -25,6 +25,8 @@ build: ## build every binary into bin/
 	@mkdir -p bin
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-agent ./agent/cmd/hvm-agent
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-provider ./provider/cmd/hvm-provider
+	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-hub ./hub/cmd/hvm-hub
+	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvmctl ./hub/cmd/hvmctl
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-simhost ./integration/simhost/cmd/hvm-simhost
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-azurite ./integration/azurite/cmd/hvm-azurite
 

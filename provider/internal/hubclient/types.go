@@ -1,0 +1,141 @@
+package hubclient
+
+import (
+	"time"
+
+	"hvmigrate/shared/secret"
+)
+
+// Command is one instruction from the hub. Exactly one kind field is set.
+// The same ID may arrive again (after a reconnect); the link hands each id
+// to the handler once per process and acknowledges repeats itself.
+type Command struct {
+	ID                 string
+	CreatedAt          time.Time
+	EnableReplication  *EnableReplication
+	DisableReplication *VMCommand
+	SetThrottle        *Throttle
+	Resync             *VMCommand
+	TestMigrate        *TestMigrate
+	Migrate            *Migrate
+	RefreshSAS         *RefreshSAS
+}
+
+// VMCommand names the VM a command is about.
+type VMCommand struct {
+	VMID string
+}
+
+// EnableReplication starts replicating a VM.
+type EnableReplication struct {
+	VMID     string
+	Interval time.Duration
+	Threads  uint32
+	DiskIDs  []string
+	SAS      []SASGrant
+}
+
+// Throttle sets the host-wide upload limits in bits per second; 0 means
+// unlimited.
+type Throttle struct {
+	WorkHoursBps int64
+	OffHoursBps  int64
+	WorkStart    string
+	WorkEnd      string
+}
+
+// TestMigrate makes a disposable copy from a recovery point.
+type TestMigrate struct {
+	VMID            string
+	RecoveryPointID string
+}
+
+// Migrate cuts a VM over.
+type Migrate struct {
+	VMID           string
+	ShutdownSource bool
+}
+
+// RefreshSAS replaces a VM's SAS grants.
+type RefreshSAS struct {
+	VMID   string
+	Grants []SASGrant
+}
+
+// SASGrant is one SAS URL the hub issued.
+type SASGrant struct {
+	DiskID    string
+	Purpose   string
+	URL       secret.String
+	ExpiresAt time.Time
+}
+
+// Event is one report to the hub. Exactly one kind field is set. An empty
+// ID gets a new one when the event is queued.
+type Event struct {
+	ID            string
+	CreatedAt     time.Time
+	Inventory     *Inventory
+	Progress      *Progress
+	CycleManifest *CycleManifest
+	Health        *Health
+	ErrorReport   *ErrorReport
+}
+
+// Inventory is the host's full list of VMs.
+type Inventory struct {
+	VMs []VM
+}
+
+// VM is one virtual machine.
+type VM struct {
+	ID         string
+	Name       string
+	PowerState string
+	Disks      []Disk
+}
+
+// Disk is one virtual disk.
+type Disk struct {
+	ID        string
+	Name      string
+	SizeBytes uint64
+}
+
+// Progress reports how far a copy or cycle is.
+type Progress struct {
+	VMID       string
+	DiskID     string
+	Phase      string
+	DoneBytes  uint64
+	TotalBytes uint64
+}
+
+// CycleManifest lists one cycle's delta objects.
+type CycleManifest struct {
+	VMID       string
+	Cycle      uint64
+	SwitchedAt time.Time
+	Disks      []ManifestDisk
+}
+
+// ManifestDisk is one disk's delta object.
+type ManifestDisk struct {
+	DiskID     string
+	ObjectName string
+	SizeBytes  uint64
+	SHA256     string
+}
+
+// Health is the host's overall state.
+type Health struct {
+	Status  string
+	Message string
+}
+
+// ErrorReport is an error about a VM or the host.
+type ErrorReport struct {
+	VMID    string
+	Reason  string
+	Message string
+}
