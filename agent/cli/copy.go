@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -118,6 +119,11 @@ func runCopy(ctx context.Context, log hclog.Logger, cfg copyConfig, disk string,
 			return err
 		}
 		defer stop()
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Buffers in flight are bounded (64 MiB at most); a soft limit keeps
+		// the garbage collector from letting the heap double past them.
+		debug.SetMemoryLimit(80 << 20)
 	}
 	stopBar := showProgress(ctx, prog, cfg.quiet, stderr)
 	started, cpu0 := time.Now(), cpuTime()
