@@ -85,6 +85,16 @@ func (s *session) explain(err error, subject string) error {
 		return fmt.Errorf("host %q not found; see `hvmctl host list`", subject)
 	case adminv1.ErrorReason_ERROR_REASON_NOT_ADMIN:
 		return errors.New("the hub refused this credential; use the admin-credential.pem that hvm-hub init wrote")
+	case adminv1.ErrorReason_ERROR_REASON_VM_NOT_FOUND:
+		return fmt.Errorf("vm %q not found or not replicated; see `hvmctl vm list` and `hvmctl status`", subject)
+	case adminv1.ErrorReason_ERROR_REASON_VM_STATE:
+		return fmt.Errorf("%s; see `hvmctl status %s`", st.Message(), subject)
+	case adminv1.ErrorReason_ERROR_REASON_VM_REPLICATED:
+		return fmt.Errorf("vm %q is already replicated; see `hvmctl status %s`", subject, subject)
+	case adminv1.ErrorReason_ERROR_REASON_STORAGE_NOT_CONFIGURED:
+		return errors.New("the hub has no storage account; run `hvm-hub storage set` on the hub and restart it")
+	case adminv1.ErrorReason_ERROR_REASON_VERIFY_FAILED:
+		return fmt.Errorf("migration stopped: %s; the source VM was left as the host has it; run `hvmctl resync %s` and migrate again once it is replicating", st.Message(), subject)
 	case adminv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT:
 		return fmt.Errorf("invalid request: %s", st.Message())
 	}

@@ -71,7 +71,9 @@ directory. Output is an aligned table; -o json prints JSON for scripts.`,
 	f.StringVar(&o.credential, "credential", "", "the admin credential PEM file (or $"+EnvCredential+")")
 	f.StringVar(&o.config, "config", "", "config file (or $"+EnvConfig+", or hvmigrate/hvmctl.json in the user config directory)")
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
-	root.AddCommand(newProjectCommand(o), newKeyCommand(o), newHostCommand(o), newVMCommand(o))
+	root.AddCommand(newProjectCommand(o), newKeyCommand(o), newHostCommand(o), newVMCommand(o),
+		newReplicateCommand(o), newResyncCommand(o), newStatusCommand(o), newRecoveryPointsCommand(o),
+		newTestMigrateCommand(o), newMigrateCommand(o), newTopThrottleCommand(o))
 	return root
 }
 

@@ -35,6 +35,7 @@ type Server struct {
 	reg     *registry.Registry
 	store   *state.Store
 	streams Streams
+	ops     Operations
 	log     hclog.Logger
 }
 
@@ -153,5 +154,9 @@ func (s *Server) SetThrottle(ctx context.Context, req *adminv1.SetThrottleReques
 		return nil, toStatus(err, adminv1.ErrorReason_ERROR_REASON_HOST_NOT_FOUND)
 	}
 	s.log.Info("throttle queued", "host_id", req.GetHostId(), "command_id", c.ID)
+	if err := s.store.SetThrottle(ctx, state.Throttle{HostID: req.GetHostId(), WorkBps: req.GetWorkHoursBps(), OffBps: req.GetOffHoursBps(),
+		WorkStart: req.GetWorkStart(), WorkEnd: req.GetWorkEnd(), CommandID: c.ID, UpdatedAt: time.Now()}); err != nil {
+		return nil, toStatus(err, adminv1.ErrorReason_ERROR_REASON_HOST_NOT_FOUND)
+	}
 	return &adminv1.SetThrottleResponse{CommandId: c.ID}, nil
 }

@@ -71,6 +71,8 @@ type Config struct {
 	DeadPeerTimeout   Duration `json:"dead_peer_timeout"`
 	// ShutdownGrace is how long serve waits for calls to finish on SIGTERM.
 	ShutdownGrace Duration `json:"shutdown_grace"`
+	// Storage is the storage account replicas go to; nil until set.
+	Storage *StorageConfig `json:"storage,omitempty"`
 }
 
 // DefaultConfig holds every default in one place.

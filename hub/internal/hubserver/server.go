@@ -17,6 +17,7 @@ import (
 	"hvmigrate/hub/internal/adminapi"
 	"hvmigrate/hub/internal/ca"
 	"hvmigrate/hub/internal/registry"
+	"hvmigrate/hub/internal/replication"
 	"hvmigrate/hub/internal/state"
 	"hvmigrate/hub/internal/stream"
 	hubv1 "hvmigrate/shared/gen/hvmigrate/hub/v1"
@@ -37,10 +38,12 @@ type Hub struct {
 	provider *grpc.Server
 	admin    *grpc.Server
 	lp, la   net.Listener
+	ops      *replication.Service // nil without a storage account
 }
 
 // Open loads the hub in dir and binds both listeners; Serve runs it.
-// handler (may be nil) receives the hosts' events.
+// handler (may be nil) receives the hosts' events; when it is nil and a
+// storage account is configured, the replication service handles them.
 func Open(ctx context.Context, dir string, handler stream.EventHandler, log hclog.Logger) (*Hub, error) {
 	cfg, err := LoadConfig(dir)
 	if err != nil {
@@ -70,6 +73,15 @@ func (h *Hub) openState(ctx context.Context, dir string, handler stream.EventHan
 	if err != nil {
 		return err
 	}
+	if handler == nil {
+		if h.ops, err = openOperations(dir, h.store, h.log); err != nil {
+			h.store.Close()
+			return err
+		}
+		if h.ops != nil {
+			handler = h.ops
+		}
+	}
 	rc := registry.DefaultConfig(h.cfg.PublicAddress)
 	rc.CertLifetime, rc.MaxKeyValidity = time.Duration(h.cfg.CertLifetime), time.Duration(h.cfg.MaxKeyValidity)
 	h.reg = registry.New(rc, h.store, project, h.log.Named("registry"))
@@ -78,6 +90,9 @@ func (h *Hub) openState(ctx context.Context, dir string, handler stream.EventHan
 	auth := hostAuth{reg: h.reg}
 	h.stream = stream.New(sc, h.store, auth.hostFromPeer, handler, h.log.Named("stream"))
 	h.reg.OnRevoke(h.stream.Disconnect)
+	if h.ops != nil {
+		h.ops.SetStreams(h.stream)
+	}
 	return nil
 }
 
@@ -101,7 +116,11 @@ func (h *Hub) buildServers(dir string) error {
 	hubv1.RegisterProviderServiceServer(h.provider, providerAPI{auth: auth, stream: h.stream})
 	pool := identity.PoolOf(adminCAs...)
 	h.admin = grpc.NewServer(append(serverOptions(adminTLS(cert, pool)), grpc.ChainUnaryInterceptor(adminapi.UnaryInterceptor))...)
-	adminapi.Register(h.admin, adminapi.New(h.reg, h.store, h.stream, h.log.Named("admin")))
+	api := adminapi.New(h.reg, h.store, h.stream, h.log.Named("admin"))
+	if h.ops != nil {
+		api.SetOperations(h.ops)
+	}
+	adminapi.Register(h.admin, api)
 	return nil
 }
 
@@ -147,6 +166,15 @@ func (h *Hub) Store() *state.Store { return h.store }
 // grace, and the database is closed.
 func (h *Hub) Serve(ctx context.Context) error {
 	errc := make(chan error, 2)
+	opsDone := make(chan struct{})
+	opsCtx, stopOps := context.WithCancel(ctx)
+	defer func() { stopOps(); <-opsDone }()
+	go func() {
+		defer close(opsDone)
+		if h.ops != nil {
+			h.ops.Run(opsCtx)
+		}
+	}()
 	go func() { errc <- h.provider.Serve(h.lp) }()
 	go func() { errc <- h.admin.Serve(h.la) }()
 	h.log.Info("hub serving", "provider_addr", h.lp.Addr().String(), "admin_addr", h.la.Addr().String())
@@ -159,6 +187,8 @@ func (h *Hub) Serve(ctx context.Context) error {
 	}
 	h.stream.Shutdown()
 	h.stopGracefully()
+	stopOps()
+	<-opsDone
 	if cerr := h.store.Close(); err == nil {
 		err = cerr
 	}

@@ -34,27 +34,48 @@ const (
 	ErrorReason_ERROR_REASON_HOST_NOT_FOUND    ErrorReason = 5
 	// The caller's certificate is not the admin credential.
 	ErrorReason_ERROR_REASON_NOT_ADMIN ErrorReason = 6
+	// The VM is not in the inventory, or not replicated.
+	ErrorReason_ERROR_REASON_VM_NOT_FOUND ErrorReason = 7
+	// The VM's replication is in a state that does not allow the request.
+	ErrorReason_ERROR_REASON_VM_STATE ErrorReason = 8
+	// The hub has no storage account configured.
+	ErrorReason_ERROR_REASON_STORAGE_NOT_CONFIGURED ErrorReason = 9
+	// The VM is already replicated.
+	ErrorReason_ERROR_REASON_VM_REPLICATED ErrorReason = 10
+	// Migration verification found the replica different from the source;
+	// the message names the ranges.
+	ErrorReason_ERROR_REASON_VERIFY_FAILED ErrorReason = 11
 )
 
 // Enum value maps for ErrorReason.
 var (
 	ErrorReason_name = map[int32]string{
-		0: "ERROR_REASON_UNSPECIFIED",
-		1: "ERROR_REASON_INVALID_ARGUMENT",
-		2: "ERROR_REASON_PROJECT_NOT_FOUND",
-		3: "ERROR_REASON_PROJECT_EXISTS",
-		4: "ERROR_REASON_KEY_NOT_FOUND",
-		5: "ERROR_REASON_HOST_NOT_FOUND",
-		6: "ERROR_REASON_NOT_ADMIN",
+		0:  "ERROR_REASON_UNSPECIFIED",
+		1:  "ERROR_REASON_INVALID_ARGUMENT",
+		2:  "ERROR_REASON_PROJECT_NOT_FOUND",
+		3:  "ERROR_REASON_PROJECT_EXISTS",
+		4:  "ERROR_REASON_KEY_NOT_FOUND",
+		5:  "ERROR_REASON_HOST_NOT_FOUND",
+		6:  "ERROR_REASON_NOT_ADMIN",
+		7:  "ERROR_REASON_VM_NOT_FOUND",
+		8:  "ERROR_REASON_VM_STATE",
+		9:  "ERROR_REASON_STORAGE_NOT_CONFIGURED",
+		10: "ERROR_REASON_VM_REPLICATED",
+		11: "ERROR_REASON_VERIFY_FAILED",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED":       0,
-		"ERROR_REASON_INVALID_ARGUMENT":  1,
-		"ERROR_REASON_PROJECT_NOT_FOUND": 2,
-		"ERROR_REASON_PROJECT_EXISTS":    3,
-		"ERROR_REASON_KEY_NOT_FOUND":     4,
-		"ERROR_REASON_HOST_NOT_FOUND":    5,
-		"ERROR_REASON_NOT_ADMIN":         6,
+		"ERROR_REASON_UNSPECIFIED":            0,
+		"ERROR_REASON_INVALID_ARGUMENT":       1,
+		"ERROR_REASON_PROJECT_NOT_FOUND":      2,
+		"ERROR_REASON_PROJECT_EXISTS":         3,
+		"ERROR_REASON_KEY_NOT_FOUND":          4,
+		"ERROR_REASON_HOST_NOT_FOUND":         5,
+		"ERROR_REASON_NOT_ADMIN":              6,
+		"ERROR_REASON_VM_NOT_FOUND":           7,
+		"ERROR_REASON_VM_STATE":               8,
+		"ERROR_REASON_STORAGE_NOT_CONFIGURED": 9,
+		"ERROR_REASON_VM_REPLICATED":          10,
+		"ERROR_REASON_VERIFY_FAILED":          11,
 	}
 )
 
@@ -1269,6 +1290,1577 @@ func (x *SetThrottleResponse) GetCommandId() string {
 	return ""
 }
 
+// ReplicationPolicy says how a VM replicates and which recovery points the
+// hub keeps. Zero fields take the hub's defaults.
+type ReplicationPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Seconds between delta cycles (30 to 86400).
+	IntervalSeconds int64 `protobuf:"varint,1,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
+	// Upload threads per disk (1 to 32).
+	Threads uint32 `protobuf:"varint,2,opt,name=threads,proto3" json:"threads,omitempty"`
+	// How many of the newest recovery points are kept.
+	KeepLatest uint32 `protobuf:"varint,3,opt,name=keep_latest,json=keepLatest,proto3" json:"keep_latest,omitempty"`
+	// Within the last keep_window_seconds, one point per
+	// keep_interval_seconds is kept too.
+	KeepWindowSeconds   int64 `protobuf:"varint,4,opt,name=keep_window_seconds,json=keepWindowSeconds,proto3" json:"keep_window_seconds,omitempty"`
+	KeepIntervalSeconds int64 `protobuf:"varint,5,opt,name=keep_interval_seconds,json=keepIntervalSeconds,proto3" json:"keep_interval_seconds,omitempty"`
+	// Disk ids not to replicate.
+	ExcludeDiskIds []string `protobuf:"bytes,6,rep,name=exclude_disk_ids,json=excludeDiskIds,proto3" json:"exclude_disk_ids,omitempty"`
+	// Keep only keep_latest points (no window), even when the window fields
+	// are zero and the defaults would add one.
+	LatestOnly    bool `protobuf:"varint,7,opt,name=latest_only,json=latestOnly,proto3" json:"latest_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicationPolicy) Reset() {
+	*x = ReplicationPolicy{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicationPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicationPolicy) ProtoMessage() {}
+
+func (x *ReplicationPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicationPolicy.ProtoReflect.Descriptor instead.
+func (*ReplicationPolicy) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ReplicationPolicy) GetIntervalSeconds() int64 {
+	if x != nil {
+		return x.IntervalSeconds
+	}
+	return 0
+}
+
+func (x *ReplicationPolicy) GetThreads() uint32 {
+	if x != nil {
+		return x.Threads
+	}
+	return 0
+}
+
+func (x *ReplicationPolicy) GetKeepLatest() uint32 {
+	if x != nil {
+		return x.KeepLatest
+	}
+	return 0
+}
+
+func (x *ReplicationPolicy) GetKeepWindowSeconds() int64 {
+	if x != nil {
+		return x.KeepWindowSeconds
+	}
+	return 0
+}
+
+func (x *ReplicationPolicy) GetKeepIntervalSeconds() int64 {
+	if x != nil {
+		return x.KeepIntervalSeconds
+	}
+	return 0
+}
+
+func (x *ReplicationPolicy) GetExcludeDiskIds() []string {
+	if x != nil {
+		return x.ExcludeDiskIds
+	}
+	return nil
+}
+
+func (x *ReplicationPolicy) GetLatestOnly() bool {
+	if x != nil {
+		return x.LatestOnly
+	}
+	return false
+}
+
+type DiskStatus struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	SizeBytes uint64                 `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// The copy phase the host last reported.
+	Phase         string `protobuf:"bytes,4,opt,name=phase,proto3" json:"phase,omitempty"`
+	DoneBytes     uint64 `protobuf:"varint,5,opt,name=done_bytes,json=doneBytes,proto3" json:"done_bytes,omitempty"`
+	TotalBytes    uint64 `protobuf:"varint,6,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
+	ProgressUnix  int64  `protobuf:"varint,7,opt,name=progress_unix,json=progressUnix,proto3" json:"progress_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiskStatus) Reset() {
+	*x = DiskStatus{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiskStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiskStatus) ProtoMessage() {}
+
+func (x *DiskStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiskStatus.ProtoReflect.Descriptor instead.
+func (*DiskStatus) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DiskStatus) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DiskStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DiskStatus) GetSizeBytes() uint64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *DiskStatus) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+func (x *DiskStatus) GetDoneBytes() uint64 {
+	if x != nil {
+		return x.DoneBytes
+	}
+	return 0
+}
+
+func (x *DiskStatus) GetTotalBytes() uint64 {
+	if x != nil {
+		return x.TotalBytes
+	}
+	return 0
+}
+
+func (x *DiskStatus) GetProgressUnix() int64 {
+	if x != nil {
+		return x.ProgressUnix
+	}
+	return 0
+}
+
+type VmStatus struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	VmId   string                 `protobuf:"bytes,1,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	Name   string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	HostId string                 `protobuf:"bytes,3,opt,name=host_id,json=hostId,proto3" json:"host_id,omitempty"`
+	// "initial_copy", "replicating", "disabled", "migrating" or "migrated".
+	State        string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	AppliedCycle uint64 `protobuf:"varint,5,opt,name=applied_cycle,json=appliedCycle,proto3" json:"applied_cycle,omitempty"`
+	AppliedUnix  int64  `protobuf:"varint,6,opt,name=applied_unix,json=appliedUnix,proto3" json:"applied_unix,omitempty"`
+	// The source instant (log switch) the replica holds, unix milliseconds.
+	SwitchedUnixMs int64 `protobuf:"varint,7,opt,name=switched_unix_ms,json=switchedUnixMs,proto3" json:"switched_unix_ms,omitempty"`
+	// Age of that instant now: the achieved recovery point objective.
+	RpoSeconds          int64  `protobuf:"varint,8,opt,name=rpo_seconds,json=rpoSeconds,proto3" json:"rpo_seconds,omitempty"`
+	LatestReportedCycle uint64 `protobuf:"varint,9,opt,name=latest_reported_cycle,json=latestReportedCycle,proto3" json:"latest_reported_cycle,omitempty"`
+	// Bytes of reported cycles not applied yet.
+	PendingBytes int64 `protobuf:"varint,10,opt,name=pending_bytes,json=pendingBytes,proto3" json:"pending_bytes,omitempty"`
+	// "ok", "held" or "error", with the reason.
+	Health            string        `protobuf:"bytes,11,opt,name=health,proto3" json:"health,omitempty"`
+	HealthMessage     string        `protobuf:"bytes,12,opt,name=health_message,json=healthMessage,proto3" json:"health_message,omitempty"`
+	RecoveryPoints    uint32        `protobuf:"varint,13,opt,name=recovery_points,json=recoveryPoints,proto3" json:"recovery_points,omitempty"`
+	HostHealth        string        `protobuf:"bytes,14,opt,name=host_health,json=hostHealth,proto3" json:"host_health,omitempty"`
+	HostHealthMessage string        `protobuf:"bytes,15,opt,name=host_health_message,json=hostHealthMessage,proto3" json:"host_health_message,omitempty"`
+	IntervalSeconds   int64         `protobuf:"varint,16,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
+	Disks             []*DiskStatus `protobuf:"bytes,17,rep,name=disks,proto3" json:"disks,omitempty"`
+	// The migration's step and what it waits for, when one was started.
+	Migration     string `protobuf:"bytes,18,opt,name=migration,proto3" json:"migration,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VmStatus) Reset() {
+	*x = VmStatus{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VmStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VmStatus) ProtoMessage() {}
+
+func (x *VmStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VmStatus.ProtoReflect.Descriptor instead.
+func (*VmStatus) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *VmStatus) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+func (x *VmStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *VmStatus) GetHostId() string {
+	if x != nil {
+		return x.HostId
+	}
+	return ""
+}
+
+func (x *VmStatus) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *VmStatus) GetAppliedCycle() uint64 {
+	if x != nil {
+		return x.AppliedCycle
+	}
+	return 0
+}
+
+func (x *VmStatus) GetAppliedUnix() int64 {
+	if x != nil {
+		return x.AppliedUnix
+	}
+	return 0
+}
+
+func (x *VmStatus) GetSwitchedUnixMs() int64 {
+	if x != nil {
+		return x.SwitchedUnixMs
+	}
+	return 0
+}
+
+func (x *VmStatus) GetRpoSeconds() int64 {
+	if x != nil {
+		return x.RpoSeconds
+	}
+	return 0
+}
+
+func (x *VmStatus) GetLatestReportedCycle() uint64 {
+	if x != nil {
+		return x.LatestReportedCycle
+	}
+	return 0
+}
+
+func (x *VmStatus) GetPendingBytes() int64 {
+	if x != nil {
+		return x.PendingBytes
+	}
+	return 0
+}
+
+func (x *VmStatus) GetHealth() string {
+	if x != nil {
+		return x.Health
+	}
+	return ""
+}
+
+func (x *VmStatus) GetHealthMessage() string {
+	if x != nil {
+		return x.HealthMessage
+	}
+	return ""
+}
+
+func (x *VmStatus) GetRecoveryPoints() uint32 {
+	if x != nil {
+		return x.RecoveryPoints
+	}
+	return 0
+}
+
+func (x *VmStatus) GetHostHealth() string {
+	if x != nil {
+		return x.HostHealth
+	}
+	return ""
+}
+
+func (x *VmStatus) GetHostHealthMessage() string {
+	if x != nil {
+		return x.HostHealthMessage
+	}
+	return ""
+}
+
+func (x *VmStatus) GetIntervalSeconds() int64 {
+	if x != nil {
+		return x.IntervalSeconds
+	}
+	return 0
+}
+
+func (x *VmStatus) GetDisks() []*DiskStatus {
+	if x != nil {
+		return x.Disks
+	}
+	return nil
+}
+
+func (x *VmStatus) GetMigration() string {
+	if x != nil {
+		return x.Migration
+	}
+	return ""
+}
+
+type EnableReplicationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// VM id or unique name.
+	Vm            string             `protobuf:"bytes,1,opt,name=vm,proto3" json:"vm,omitempty"`
+	Policy        *ReplicationPolicy `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnableReplicationRequest) Reset() {
+	*x = EnableReplicationRequest{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnableReplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnableReplicationRequest) ProtoMessage() {}
+
+func (x *EnableReplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnableReplicationRequest.ProtoReflect.Descriptor instead.
+func (*EnableReplicationRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *EnableReplicationRequest) GetVm() string {
+	if x != nil {
+		return x.Vm
+	}
+	return ""
+}
+
+func (x *EnableReplicationRequest) GetPolicy() *ReplicationPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+type EnableReplicationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *VmStatus              `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnableReplicationResponse) Reset() {
+	*x = EnableReplicationResponse{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnableReplicationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnableReplicationResponse) ProtoMessage() {}
+
+func (x *EnableReplicationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnableReplicationResponse.ProtoReflect.Descriptor instead.
+func (*EnableReplicationResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *EnableReplicationResponse) GetStatus() *VmStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+type DisableReplicationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vm            string                 `protobuf:"bytes,1,opt,name=vm,proto3" json:"vm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DisableReplicationRequest) Reset() {
+	*x = DisableReplicationRequest{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DisableReplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DisableReplicationRequest) ProtoMessage() {}
+
+func (x *DisableReplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DisableReplicationRequest.ProtoReflect.Descriptor instead.
+func (*DisableReplicationRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *DisableReplicationRequest) GetVm() string {
+	if x != nil {
+		return x.Vm
+	}
+	return ""
+}
+
+type DisableReplicationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *VmStatus              `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DisableReplicationResponse) Reset() {
+	*x = DisableReplicationResponse{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DisableReplicationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DisableReplicationResponse) ProtoMessage() {}
+
+func (x *DisableReplicationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DisableReplicationResponse.ProtoReflect.Descriptor instead.
+func (*DisableReplicationResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *DisableReplicationResponse) GetStatus() *VmStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+type ResyncVmRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vm            string                 `protobuf:"bytes,1,opt,name=vm,proto3" json:"vm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResyncVmRequest) Reset() {
+	*x = ResyncVmRequest{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResyncVmRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResyncVmRequest) ProtoMessage() {}
+
+func (x *ResyncVmRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResyncVmRequest.ProtoReflect.Descriptor instead.
+func (*ResyncVmRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ResyncVmRequest) GetVm() string {
+	if x != nil {
+		return x.Vm
+	}
+	return ""
+}
+
+type ResyncVmResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        *VmStatus              `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResyncVmResponse) Reset() {
+	*x = ResyncVmResponse{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResyncVmResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResyncVmResponse) ProtoMessage() {}
+
+func (x *ResyncVmResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResyncVmResponse.ProtoReflect.Descriptor instead.
+func (*ResyncVmResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ResyncVmResponse) GetStatus() *VmStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+type GetStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// VM id or name; empty reports every replicated VM.
+	Vm            string `protobuf:"bytes,1,opt,name=vm,proto3" json:"vm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStatusRequest) Reset() {
+	*x = GetStatusRequest{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStatusRequest) ProtoMessage() {}
+
+func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStatusRequest.ProtoReflect.Descriptor instead.
+func (*GetStatusRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetStatusRequest) GetVm() string {
+	if x != nil {
+		return x.Vm
+	}
+	return ""
+}
+
+type GetStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vms           []*VmStatus            `protobuf:"bytes,1,rep,name=vms,proto3" json:"vms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStatusResponse) Reset() {
+	*x = GetStatusResponse{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStatusResponse) ProtoMessage() {}
+
+func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStatusResponse.ProtoReflect.Descriptor instead.
+func (*GetStatusResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetStatusResponse) GetVms() []*VmStatus {
+	if x != nil {
+		return x.Vms
+	}
+	return nil
+}
+
+type WatchStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vm            string                 `protobuf:"bytes,1,opt,name=vm,proto3" json:"vm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchStatusRequest) Reset() {
+	*x = WatchStatusRequest{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchStatusRequest) ProtoMessage() {}
+
+func (x *WatchStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchStatusRequest.ProtoReflect.Descriptor instead.
+func (*WatchStatusRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *WatchStatusRequest) GetVm() string {
+	if x != nil {
+		return x.Vm
+	}
+	return ""
+}
+
+type WatchStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vms           []*VmStatus            `protobuf:"bytes,1,rep,name=vms,proto3" json:"vms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchStatusResponse) Reset() {
+	*x = WatchStatusResponse{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchStatusResponse) ProtoMessage() {}
+
+func (x *WatchStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchStatusResponse.ProtoReflect.Descriptor instead.
+func (*WatchStatusResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *WatchStatusResponse) GetVms() []*VmStatus {
+	if x != nil {
+		return x.Vms
+	}
+	return nil
+}
+
+type RecoveryPointDisk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DiskId        string                 `protobuf:"bytes,1,opt,name=disk_id,json=diskId,proto3" json:"disk_id,omitempty"`
+	Snapshot      string                 `protobuf:"bytes,2,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoveryPointDisk) Reset() {
+	*x = RecoveryPointDisk{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoveryPointDisk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoveryPointDisk) ProtoMessage() {}
+
+func (x *RecoveryPointDisk) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoveryPointDisk.ProtoReflect.Descriptor instead.
+func (*RecoveryPointDisk) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RecoveryPointDisk) GetDiskId() string {
+	if x != nil {
+		return x.DiskId
+	}
+	return ""
+}
+
+func (x *RecoveryPointDisk) GetSnapshot() string {
+	if x != nil {
+		return x.Snapshot
+	}
+	return ""
+}
+
+type RecoveryPoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The cycle, which is also the point's id.
+	Cycle         uint64               `protobuf:"varint,1,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	TakenUnix     int64                `protobuf:"varint,2,opt,name=taken_unix,json=takenUnix,proto3" json:"taken_unix,omitempty"`
+	Consistency   string               `protobuf:"bytes,3,opt,name=consistency,proto3" json:"consistency,omitempty"`
+	Disks         []*RecoveryPointDisk `protobuf:"bytes,4,rep,name=disks,proto3" json:"disks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoveryPoint) Reset() {
+	*x = RecoveryPoint{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoveryPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoveryPoint) ProtoMessage() {}
+
+func (x *RecoveryPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoveryPoint.ProtoReflect.Descriptor instead.
+func (*RecoveryPoint) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *RecoveryPoint) GetCycle() uint64 {
+	if x != nil {
+		return x.Cycle
+	}
+	return 0
+}
+
+func (x *RecoveryPoint) GetTakenUnix() int64 {
+	if x != nil {
+		return x.TakenUnix
+	}
+	return 0
+}
+
+func (x *RecoveryPoint) GetConsistency() string {
+	if x != nil {
+		return x.Consistency
+	}
+	return ""
+}
+
+func (x *RecoveryPoint) GetDisks() []*RecoveryPointDisk {
+	if x != nil {
+		return x.Disks
+	}
+	return nil
+}
+
+type ListRecoveryPointsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vm            string                 `protobuf:"bytes,1,opt,name=vm,proto3" json:"vm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecoveryPointsRequest) Reset() {
+	*x = ListRecoveryPointsRequest{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecoveryPointsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecoveryPointsRequest) ProtoMessage() {}
+
+func (x *ListRecoveryPointsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecoveryPointsRequest.ProtoReflect.Descriptor instead.
+func (*ListRecoveryPointsRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ListRecoveryPointsRequest) GetVm() string {
+	if x != nil {
+		return x.Vm
+	}
+	return ""
+}
+
+type ListRecoveryPointsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Points        []*RecoveryPoint       `protobuf:"bytes,1,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecoveryPointsResponse) Reset() {
+	*x = ListRecoveryPointsResponse{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecoveryPointsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecoveryPointsResponse) ProtoMessage() {}
+
+func (x *ListRecoveryPointsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecoveryPointsResponse.ProtoReflect.Descriptor instead.
+func (*ListRecoveryPointsResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListRecoveryPointsResponse) GetPoints() []*RecoveryPoint {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+type TestMigrateVmRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Vm    string                 `protobuf:"bytes,1,opt,name=vm,proto3" json:"vm,omitempty"`
+	// The recovery point's id (its cycle); 0 takes the latest.
+	Point         uint64 `protobuf:"varint,2,opt,name=point,proto3" json:"point,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestMigrateVmRequest) Reset() {
+	*x = TestMigrateVmRequest{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestMigrateVmRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestMigrateVmRequest) ProtoMessage() {}
+
+func (x *TestMigrateVmRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestMigrateVmRequest.ProtoReflect.Descriptor instead.
+func (*TestMigrateVmRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *TestMigrateVmRequest) GetVm() string {
+	if x != nil {
+		return x.Vm
+	}
+	return ""
+}
+
+func (x *TestMigrateVmRequest) GetPoint() uint64 {
+	if x != nil {
+		return x.Point
+	}
+	return 0
+}
+
+type TestMigrateVmResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	RunId string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Point uint64                 `protobuf:"varint,2,opt,name=point,proto3" json:"point,omitempty"`
+	// The container and the blob names of the copies, vm.json and
+	// template.json.
+	Container     string   `protobuf:"bytes,3,opt,name=container,proto3" json:"container,omitempty"`
+	Blobs         []string `protobuf:"bytes,4,rep,name=blobs,proto3" json:"blobs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestMigrateVmResponse) Reset() {
+	*x = TestMigrateVmResponse{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestMigrateVmResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestMigrateVmResponse) ProtoMessage() {}
+
+func (x *TestMigrateVmResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestMigrateVmResponse.ProtoReflect.Descriptor instead.
+func (*TestMigrateVmResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *TestMigrateVmResponse) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *TestMigrateVmResponse) GetPoint() uint64 {
+	if x != nil {
+		return x.Point
+	}
+	return 0
+}
+
+func (x *TestMigrateVmResponse) GetContainer() string {
+	if x != nil {
+		return x.Container
+	}
+	return ""
+}
+
+func (x *TestMigrateVmResponse) GetBlobs() []string {
+	if x != nil {
+		return x.Blobs
+	}
+	return nil
+}
+
+type CleanupTestMigrationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vm            string                 `protobuf:"bytes,1,opt,name=vm,proto3" json:"vm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CleanupTestMigrationRequest) Reset() {
+	*x = CleanupTestMigrationRequest{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CleanupTestMigrationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CleanupTestMigrationRequest) ProtoMessage() {}
+
+func (x *CleanupTestMigrationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CleanupTestMigrationRequest.ProtoReflect.Descriptor instead.
+func (*CleanupTestMigrationRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *CleanupTestMigrationRequest) GetVm() string {
+	if x != nil {
+		return x.Vm
+	}
+	return ""
+}
+
+type CleanupTestMigrationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeletedBlobs  uint32                 `protobuf:"varint,1,opt,name=deleted_blobs,json=deletedBlobs,proto3" json:"deleted_blobs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CleanupTestMigrationResponse) Reset() {
+	*x = CleanupTestMigrationResponse{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CleanupTestMigrationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CleanupTestMigrationResponse) ProtoMessage() {}
+
+func (x *CleanupTestMigrationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CleanupTestMigrationResponse.ProtoReflect.Descriptor instead.
+func (*CleanupTestMigrationResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *CleanupTestMigrationResponse) GetDeletedBlobs() uint32 {
+	if x != nil {
+		return x.DeletedBlobs
+	}
+	return 0
+}
+
+type MigrateVmRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Vm    string                 `protobuf:"bytes,1,opt,name=vm,proto3" json:"vm,omitempty"`
+	// Leave the source VM running during the final cycle.
+	NoShutdown    bool `protobuf:"varint,2,opt,name=no_shutdown,json=noShutdown,proto3" json:"no_shutdown,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MigrateVmRequest) Reset() {
+	*x = MigrateVmRequest{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MigrateVmRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MigrateVmRequest) ProtoMessage() {}
+
+func (x *MigrateVmRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MigrateVmRequest.ProtoReflect.Descriptor instead.
+func (*MigrateVmRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *MigrateVmRequest) GetVm() string {
+	if x != nil {
+		return x.Vm
+	}
+	return ""
+}
+
+func (x *MigrateVmRequest) GetNoShutdown() bool {
+	if x != nil {
+		return x.NoShutdown
+	}
+	return false
+}
+
+type MigrateVmResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "requested", "verified", "copied", "done" or "failed".
+	Step string `protobuf:"bytes,1,opt,name=step,proto3" json:"step,omitempty"`
+	// What the migration waits for, when it waits.
+	Waiting       string   `protobuf:"bytes,2,opt,name=waiting,proto3" json:"waiting,omitempty"`
+	FinalCycle    uint64   `protobuf:"varint,3,opt,name=final_cycle,json=finalCycle,proto3" json:"final_cycle,omitempty"`
+	Message       string   `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	Container     string   `protobuf:"bytes,5,opt,name=container,proto3" json:"container,omitempty"`
+	Blobs         []string `protobuf:"bytes,6,rep,name=blobs,proto3" json:"blobs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MigrateVmResponse) Reset() {
+	*x = MigrateVmResponse{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MigrateVmResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MigrateVmResponse) ProtoMessage() {}
+
+func (x *MigrateVmResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MigrateVmResponse.ProtoReflect.Descriptor instead.
+func (*MigrateVmResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *MigrateVmResponse) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *MigrateVmResponse) GetWaiting() string {
+	if x != nil {
+		return x.Waiting
+	}
+	return ""
+}
+
+func (x *MigrateVmResponse) GetFinalCycle() uint64 {
+	if x != nil {
+		return x.FinalCycle
+	}
+	return 0
+}
+
+func (x *MigrateVmResponse) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *MigrateVmResponse) GetContainer() string {
+	if x != nil {
+		return x.Container
+	}
+	return ""
+}
+
+func (x *MigrateVmResponse) GetBlobs() []string {
+	if x != nil {
+		return x.Blobs
+	}
+	return nil
+}
+
+type ListThrottlesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Host id; empty lists every host with a limit set.
+	HostId        string `protobuf:"bytes,1,opt,name=host_id,json=hostId,proto3" json:"host_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListThrottlesRequest) Reset() {
+	*x = ListThrottlesRequest{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListThrottlesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListThrottlesRequest) ProtoMessage() {}
+
+func (x *ListThrottlesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListThrottlesRequest.ProtoReflect.Descriptor instead.
+func (*ListThrottlesRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *ListThrottlesRequest) GetHostId() string {
+	if x != nil {
+		return x.HostId
+	}
+	return ""
+}
+
+type Throttle struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	HostId        string                 `protobuf:"bytes,1,opt,name=host_id,json=hostId,proto3" json:"host_id,omitempty"`
+	WorkHoursBps  int64                  `protobuf:"varint,2,opt,name=work_hours_bps,json=workHoursBps,proto3" json:"work_hours_bps,omitempty"`
+	OffHoursBps   int64                  `protobuf:"varint,3,opt,name=off_hours_bps,json=offHoursBps,proto3" json:"off_hours_bps,omitempty"`
+	WorkStart     string                 `protobuf:"bytes,4,opt,name=work_start,json=workStart,proto3" json:"work_start,omitempty"`
+	WorkEnd       string                 `protobuf:"bytes,5,opt,name=work_end,json=workEnd,proto3" json:"work_end,omitempty"`
+	CommandId     string                 `protobuf:"bytes,6,opt,name=command_id,json=commandId,proto3" json:"command_id,omitempty"`
+	UpdatedUnix   int64                  `protobuf:"varint,7,opt,name=updated_unix,json=updatedUnix,proto3" json:"updated_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Throttle) Reset() {
+	*x = Throttle{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Throttle) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Throttle) ProtoMessage() {}
+
+func (x *Throttle) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Throttle.ProtoReflect.Descriptor instead.
+func (*Throttle) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *Throttle) GetHostId() string {
+	if x != nil {
+		return x.HostId
+	}
+	return ""
+}
+
+func (x *Throttle) GetWorkHoursBps() int64 {
+	if x != nil {
+		return x.WorkHoursBps
+	}
+	return 0
+}
+
+func (x *Throttle) GetOffHoursBps() int64 {
+	if x != nil {
+		return x.OffHoursBps
+	}
+	return 0
+}
+
+func (x *Throttle) GetWorkStart() string {
+	if x != nil {
+		return x.WorkStart
+	}
+	return ""
+}
+
+func (x *Throttle) GetWorkEnd() string {
+	if x != nil {
+		return x.WorkEnd
+	}
+	return ""
+}
+
+func (x *Throttle) GetCommandId() string {
+	if x != nil {
+		return x.CommandId
+	}
+	return ""
+}
+
+func (x *Throttle) GetUpdatedUnix() int64 {
+	if x != nil {
+		return x.UpdatedUnix
+	}
+	return 0
+}
+
+type ListThrottlesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Throttles     []*Throttle            `protobuf:"bytes,1,rep,name=throttles,proto3" json:"throttles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListThrottlesResponse) Reset() {
+	*x = ListThrottlesResponse{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListThrottlesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListThrottlesResponse) ProtoMessage() {}
+
+func (x *ListThrottlesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListThrottlesResponse.ProtoReflect.Descriptor instead.
+func (*ListThrottlesResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ListThrottlesResponse) GetThrottles() []*Throttle {
+	if x != nil {
+		return x.Throttles
+	}
+	return nil
+}
+
 var File_hvmigrate_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_hvmigrate_admin_v1_admin_proto_rawDesc = "" +
@@ -1351,7 +2943,123 @@ const file_hvmigrate_admin_v1_admin_proto_rawDesc = "" +
 	"\bwork_end\x18\x05 \x01(\tR\aworkEnd\"4\n" +
 	"\x13SetThrottleResponse\x12\x1d\n" +
 	"\n" +
-	"command_id\x18\x01 \x01(\tR\tcommandId*\xf0\x01\n" +
+	"command_id\x18\x01 \x01(\tR\tcommandId\"\xa8\x02\n" +
+	"\x11ReplicationPolicy\x12)\n" +
+	"\x10interval_seconds\x18\x01 \x01(\x03R\x0fintervalSeconds\x12\x18\n" +
+	"\athreads\x18\x02 \x01(\rR\athreads\x12\x1f\n" +
+	"\vkeep_latest\x18\x03 \x01(\rR\n" +
+	"keepLatest\x12.\n" +
+	"\x13keep_window_seconds\x18\x04 \x01(\x03R\x11keepWindowSeconds\x122\n" +
+	"\x15keep_interval_seconds\x18\x05 \x01(\x03R\x13keepIntervalSeconds\x12(\n" +
+	"\x10exclude_disk_ids\x18\x06 \x03(\tR\x0eexcludeDiskIds\x12\x1f\n" +
+	"\vlatest_only\x18\a \x01(\bR\n" +
+	"latestOnly\"\xca\x01\n" +
+	"\n" +
+	"DiskStatus\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x03 \x01(\x04R\tsizeBytes\x12\x14\n" +
+	"\x05phase\x18\x04 \x01(\tR\x05phase\x12\x1d\n" +
+	"\n" +
+	"done_bytes\x18\x05 \x01(\x04R\tdoneBytes\x12\x1f\n" +
+	"\vtotal_bytes\x18\x06 \x01(\x04R\n" +
+	"totalBytes\x12#\n" +
+	"\rprogress_unix\x18\a \x01(\x03R\fprogressUnix\"\x86\x05\n" +
+	"\bVmStatus\x12\x13\n" +
+	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x17\n" +
+	"\ahost_id\x18\x03 \x01(\tR\x06hostId\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x12#\n" +
+	"\rapplied_cycle\x18\x05 \x01(\x04R\fappliedCycle\x12!\n" +
+	"\fapplied_unix\x18\x06 \x01(\x03R\vappliedUnix\x12(\n" +
+	"\x10switched_unix_ms\x18\a \x01(\x03R\x0eswitchedUnixMs\x12\x1f\n" +
+	"\vrpo_seconds\x18\b \x01(\x03R\n" +
+	"rpoSeconds\x122\n" +
+	"\x15latest_reported_cycle\x18\t \x01(\x04R\x13latestReportedCycle\x12#\n" +
+	"\rpending_bytes\x18\n" +
+	" \x01(\x03R\fpendingBytes\x12\x16\n" +
+	"\x06health\x18\v \x01(\tR\x06health\x12%\n" +
+	"\x0ehealth_message\x18\f \x01(\tR\rhealthMessage\x12'\n" +
+	"\x0frecovery_points\x18\r \x01(\rR\x0erecoveryPoints\x12\x1f\n" +
+	"\vhost_health\x18\x0e \x01(\tR\n" +
+	"hostHealth\x12.\n" +
+	"\x13host_health_message\x18\x0f \x01(\tR\x11hostHealthMessage\x12)\n" +
+	"\x10interval_seconds\x18\x10 \x01(\x03R\x0fintervalSeconds\x124\n" +
+	"\x05disks\x18\x11 \x03(\v2\x1e.hvmigrate.admin.v1.DiskStatusR\x05disks\x12\x1c\n" +
+	"\tmigration\x18\x12 \x01(\tR\tmigration\"i\n" +
+	"\x18EnableReplicationRequest\x12\x0e\n" +
+	"\x02vm\x18\x01 \x01(\tR\x02vm\x12=\n" +
+	"\x06policy\x18\x02 \x01(\v2%.hvmigrate.admin.v1.ReplicationPolicyR\x06policy\"Q\n" +
+	"\x19EnableReplicationResponse\x124\n" +
+	"\x06status\x18\x01 \x01(\v2\x1c.hvmigrate.admin.v1.VmStatusR\x06status\"+\n" +
+	"\x19DisableReplicationRequest\x12\x0e\n" +
+	"\x02vm\x18\x01 \x01(\tR\x02vm\"R\n" +
+	"\x1aDisableReplicationResponse\x124\n" +
+	"\x06status\x18\x01 \x01(\v2\x1c.hvmigrate.admin.v1.VmStatusR\x06status\"!\n" +
+	"\x0fResyncVmRequest\x12\x0e\n" +
+	"\x02vm\x18\x01 \x01(\tR\x02vm\"H\n" +
+	"\x10ResyncVmResponse\x124\n" +
+	"\x06status\x18\x01 \x01(\v2\x1c.hvmigrate.admin.v1.VmStatusR\x06status\"\"\n" +
+	"\x10GetStatusRequest\x12\x0e\n" +
+	"\x02vm\x18\x01 \x01(\tR\x02vm\"C\n" +
+	"\x11GetStatusResponse\x12.\n" +
+	"\x03vms\x18\x01 \x03(\v2\x1c.hvmigrate.admin.v1.VmStatusR\x03vms\"$\n" +
+	"\x12WatchStatusRequest\x12\x0e\n" +
+	"\x02vm\x18\x01 \x01(\tR\x02vm\"E\n" +
+	"\x13WatchStatusResponse\x12.\n" +
+	"\x03vms\x18\x01 \x03(\v2\x1c.hvmigrate.admin.v1.VmStatusR\x03vms\"H\n" +
+	"\x11RecoveryPointDisk\x12\x17\n" +
+	"\adisk_id\x18\x01 \x01(\tR\x06diskId\x12\x1a\n" +
+	"\bsnapshot\x18\x02 \x01(\tR\bsnapshot\"\xa3\x01\n" +
+	"\rRecoveryPoint\x12\x14\n" +
+	"\x05cycle\x18\x01 \x01(\x04R\x05cycle\x12\x1d\n" +
+	"\n" +
+	"taken_unix\x18\x02 \x01(\x03R\ttakenUnix\x12 \n" +
+	"\vconsistency\x18\x03 \x01(\tR\vconsistency\x12;\n" +
+	"\x05disks\x18\x04 \x03(\v2%.hvmigrate.admin.v1.RecoveryPointDiskR\x05disks\"+\n" +
+	"\x19ListRecoveryPointsRequest\x12\x0e\n" +
+	"\x02vm\x18\x01 \x01(\tR\x02vm\"W\n" +
+	"\x1aListRecoveryPointsResponse\x129\n" +
+	"\x06points\x18\x01 \x03(\v2!.hvmigrate.admin.v1.RecoveryPointR\x06points\"<\n" +
+	"\x14TestMigrateVmRequest\x12\x0e\n" +
+	"\x02vm\x18\x01 \x01(\tR\x02vm\x12\x14\n" +
+	"\x05point\x18\x02 \x01(\x04R\x05point\"x\n" +
+	"\x15TestMigrateVmResponse\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x14\n" +
+	"\x05point\x18\x02 \x01(\x04R\x05point\x12\x1c\n" +
+	"\tcontainer\x18\x03 \x01(\tR\tcontainer\x12\x14\n" +
+	"\x05blobs\x18\x04 \x03(\tR\x05blobs\"-\n" +
+	"\x1bCleanupTestMigrationRequest\x12\x0e\n" +
+	"\x02vm\x18\x01 \x01(\tR\x02vm\"C\n" +
+	"\x1cCleanupTestMigrationResponse\x12#\n" +
+	"\rdeleted_blobs\x18\x01 \x01(\rR\fdeletedBlobs\"C\n" +
+	"\x10MigrateVmRequest\x12\x0e\n" +
+	"\x02vm\x18\x01 \x01(\tR\x02vm\x12\x1f\n" +
+	"\vno_shutdown\x18\x02 \x01(\bR\n" +
+	"noShutdown\"\xb0\x01\n" +
+	"\x11MigrateVmResponse\x12\x12\n" +
+	"\x04step\x18\x01 \x01(\tR\x04step\x12\x18\n" +
+	"\awaiting\x18\x02 \x01(\tR\awaiting\x12\x1f\n" +
+	"\vfinal_cycle\x18\x03 \x01(\x04R\n" +
+	"finalCycle\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x12\x1c\n" +
+	"\tcontainer\x18\x05 \x01(\tR\tcontainer\x12\x14\n" +
+	"\x05blobs\x18\x06 \x03(\tR\x05blobs\"/\n" +
+	"\x14ListThrottlesRequest\x12\x17\n" +
+	"\ahost_id\x18\x01 \x01(\tR\x06hostId\"\xe9\x01\n" +
+	"\bThrottle\x12\x17\n" +
+	"\ahost_id\x18\x01 \x01(\tR\x06hostId\x12$\n" +
+	"\x0ework_hours_bps\x18\x02 \x01(\x03R\fworkHoursBps\x12\"\n" +
+	"\roff_hours_bps\x18\x03 \x01(\x03R\voffHoursBps\x12\x1d\n" +
+	"\n" +
+	"work_start\x18\x04 \x01(\tR\tworkStart\x12\x19\n" +
+	"\bwork_end\x18\x05 \x01(\tR\aworkEnd\x12\x1d\n" +
+	"\n" +
+	"command_id\x18\x06 \x01(\tR\tcommandId\x12!\n" +
+	"\fupdated_unix\x18\a \x01(\x03R\vupdatedUnix\"S\n" +
+	"\x15ListThrottlesResponse\x12:\n" +
+	"\tthrottles\x18\x01 \x03(\v2\x1c.hvmigrate.admin.v1.ThrottleR\tthrottles*\x93\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dERROR_REASON_INVALID_ARGUMENT\x10\x01\x12\"\n" +
@@ -1359,7 +3067,13 @@ const file_hvmigrate_admin_v1_admin_proto_rawDesc = "" +
 	"\x1bERROR_REASON_PROJECT_EXISTS\x10\x03\x12\x1e\n" +
 	"\x1aERROR_REASON_KEY_NOT_FOUND\x10\x04\x12\x1f\n" +
 	"\x1bERROR_REASON_HOST_NOT_FOUND\x10\x05\x12\x1a\n" +
-	"\x16ERROR_REASON_NOT_ADMIN\x10\x062\xb9\a\n" +
+	"\x16ERROR_REASON_NOT_ADMIN\x10\x06\x12\x1d\n" +
+	"\x19ERROR_REASON_VM_NOT_FOUND\x10\a\x12\x19\n" +
+	"\x15ERROR_REASON_VM_STATE\x10\b\x12'\n" +
+	"#ERROR_REASON_STORAGE_NOT_CONFIGURED\x10\t\x12\x1e\n" +
+	"\x1aERROR_REASON_VM_REPLICATED\x10\n" +
+	"\x12\x1e\n" +
+	"\x1aERROR_REASON_VERIFY_FAILED\x10\v2\xc9\x0f\n" +
 	"\fAdminService\x12d\n" +
 	"\rCreateProject\x12(.hvmigrate.admin.v1.CreateProjectRequest\x1a).hvmigrate.admin.v1.CreateProjectResponse\x12a\n" +
 	"\fListProjects\x12'.hvmigrate.admin.v1.ListProjectsRequest\x1a(.hvmigrate.admin.v1.ListProjectsResponse\x12|\n" +
@@ -1370,7 +3084,17 @@ const file_hvmigrate_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"RevokeHost\x12%.hvmigrate.admin.v1.RevokeHostRequest\x1a&.hvmigrate.admin.v1.RevokeHostResponse\x12R\n" +
 	"\aListVms\x12\".hvmigrate.admin.v1.ListVmsRequest\x1a#.hvmigrate.admin.v1.ListVmsResponse\x12^\n" +
-	"\vSetThrottle\x12&.hvmigrate.admin.v1.SetThrottleRequest\x1a'.hvmigrate.admin.v1.SetThrottleResponseB\xbf\x01\n" +
+	"\vSetThrottle\x12&.hvmigrate.admin.v1.SetThrottleRequest\x1a'.hvmigrate.admin.v1.SetThrottleResponse\x12p\n" +
+	"\x11EnableReplication\x12,.hvmigrate.admin.v1.EnableReplicationRequest\x1a-.hvmigrate.admin.v1.EnableReplicationResponse\x12s\n" +
+	"\x12DisableReplication\x12-.hvmigrate.admin.v1.DisableReplicationRequest\x1a..hvmigrate.admin.v1.DisableReplicationResponse\x12U\n" +
+	"\bResyncVm\x12#.hvmigrate.admin.v1.ResyncVmRequest\x1a$.hvmigrate.admin.v1.ResyncVmResponse\x12X\n" +
+	"\tGetStatus\x12$.hvmigrate.admin.v1.GetStatusRequest\x1a%.hvmigrate.admin.v1.GetStatusResponse\x12`\n" +
+	"\vWatchStatus\x12&.hvmigrate.admin.v1.WatchStatusRequest\x1a'.hvmigrate.admin.v1.WatchStatusResponse0\x01\x12s\n" +
+	"\x12ListRecoveryPoints\x12-.hvmigrate.admin.v1.ListRecoveryPointsRequest\x1a..hvmigrate.admin.v1.ListRecoveryPointsResponse\x12d\n" +
+	"\rTestMigrateVm\x12(.hvmigrate.admin.v1.TestMigrateVmRequest\x1a).hvmigrate.admin.v1.TestMigrateVmResponse\x12y\n" +
+	"\x14CleanupTestMigration\x12/.hvmigrate.admin.v1.CleanupTestMigrationRequest\x1a0.hvmigrate.admin.v1.CleanupTestMigrationResponse\x12X\n" +
+	"\tMigrateVm\x12$.hvmigrate.admin.v1.MigrateVmRequest\x1a%.hvmigrate.admin.v1.MigrateVmResponse\x12d\n" +
+	"\rListThrottles\x12(.hvmigrate.admin.v1.ListThrottlesRequest\x1a).hvmigrate.admin.v1.ListThrottlesResponseB\xbf\x01\n" +
 	"\x16com.hvmigrate.admin.v1B\n" +
 	"AdminProtoP\x01Z/hvmigrate/shared/gen/hvmigrate/admin/v1;adminv1\xa2\x02\x03HAX\xaa\x02\x12Hvmigrate.Admin.V1\xca\x02\x12Hvmigrate\\Admin\\V1\xe2\x02\x1eHvmigrate\\Admin\\V1\\GPBMetadata\xea\x02\x14Hvmigrate::Admin::V1b\x06proto3"
 
@@ -1387,7 +3111,7 @@ func file_hvmigrate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_hvmigrate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hvmigrate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_hvmigrate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_hvmigrate_admin_v1_admin_proto_goTypes = []any{
 	(ErrorReason)(0),                      // 0: hvmigrate.admin.v1.ErrorReason
 	(*Project)(nil),                       // 1: hvmigrate.admin.v1.Project
@@ -1412,6 +3136,32 @@ var file_hvmigrate_admin_v1_admin_proto_goTypes = []any{
 	(*ListVmsResponse)(nil),               // 20: hvmigrate.admin.v1.ListVmsResponse
 	(*SetThrottleRequest)(nil),            // 21: hvmigrate.admin.v1.SetThrottleRequest
 	(*SetThrottleResponse)(nil),           // 22: hvmigrate.admin.v1.SetThrottleResponse
+	(*ReplicationPolicy)(nil),             // 23: hvmigrate.admin.v1.ReplicationPolicy
+	(*DiskStatus)(nil),                    // 24: hvmigrate.admin.v1.DiskStatus
+	(*VmStatus)(nil),                      // 25: hvmigrate.admin.v1.VmStatus
+	(*EnableReplicationRequest)(nil),      // 26: hvmigrate.admin.v1.EnableReplicationRequest
+	(*EnableReplicationResponse)(nil),     // 27: hvmigrate.admin.v1.EnableReplicationResponse
+	(*DisableReplicationRequest)(nil),     // 28: hvmigrate.admin.v1.DisableReplicationRequest
+	(*DisableReplicationResponse)(nil),    // 29: hvmigrate.admin.v1.DisableReplicationResponse
+	(*ResyncVmRequest)(nil),               // 30: hvmigrate.admin.v1.ResyncVmRequest
+	(*ResyncVmResponse)(nil),              // 31: hvmigrate.admin.v1.ResyncVmResponse
+	(*GetStatusRequest)(nil),              // 32: hvmigrate.admin.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),             // 33: hvmigrate.admin.v1.GetStatusResponse
+	(*WatchStatusRequest)(nil),            // 34: hvmigrate.admin.v1.WatchStatusRequest
+	(*WatchStatusResponse)(nil),           // 35: hvmigrate.admin.v1.WatchStatusResponse
+	(*RecoveryPointDisk)(nil),             // 36: hvmigrate.admin.v1.RecoveryPointDisk
+	(*RecoveryPoint)(nil),                 // 37: hvmigrate.admin.v1.RecoveryPoint
+	(*ListRecoveryPointsRequest)(nil),     // 38: hvmigrate.admin.v1.ListRecoveryPointsRequest
+	(*ListRecoveryPointsResponse)(nil),    // 39: hvmigrate.admin.v1.ListRecoveryPointsResponse
+	(*TestMigrateVmRequest)(nil),          // 40: hvmigrate.admin.v1.TestMigrateVmRequest
+	(*TestMigrateVmResponse)(nil),         // 41: hvmigrate.admin.v1.TestMigrateVmResponse
+	(*CleanupTestMigrationRequest)(nil),   // 42: hvmigrate.admin.v1.CleanupTestMigrationRequest
+	(*CleanupTestMigrationResponse)(nil),  // 43: hvmigrate.admin.v1.CleanupTestMigrationResponse
+	(*MigrateVmRequest)(nil),              // 44: hvmigrate.admin.v1.MigrateVmRequest
+	(*MigrateVmResponse)(nil),             // 45: hvmigrate.admin.v1.MigrateVmResponse
+	(*ListThrottlesRequest)(nil),          // 46: hvmigrate.admin.v1.ListThrottlesRequest
+	(*Throttle)(nil),                      // 47: hvmigrate.admin.v1.Throttle
+	(*ListThrottlesResponse)(nil),         // 48: hvmigrate.admin.v1.ListThrottlesResponse
 }
 var file_hvmigrate_admin_v1_admin_proto_depIdxs = []int32{
 	1,  // 0: hvmigrate.admin.v1.CreateProjectResponse.project:type_name -> hvmigrate.admin.v1.Project
@@ -1422,29 +3172,59 @@ var file_hvmigrate_admin_v1_admin_proto_depIdxs = []int32{
 	13, // 5: hvmigrate.admin.v1.ListHostsResponse.hosts:type_name -> hvmigrate.admin.v1.Host
 	13, // 6: hvmigrate.admin.v1.RevokeHostResponse.host:type_name -> hvmigrate.admin.v1.Host
 	18, // 7: hvmigrate.admin.v1.ListVmsResponse.vms:type_name -> hvmigrate.admin.v1.Vm
-	2,  // 8: hvmigrate.admin.v1.AdminService.CreateProject:input_type -> hvmigrate.admin.v1.CreateProjectRequest
-	4,  // 9: hvmigrate.admin.v1.AdminService.ListProjects:input_type -> hvmigrate.admin.v1.ListProjectsRequest
-	7,  // 10: hvmigrate.admin.v1.AdminService.CreateRegistrationKey:input_type -> hvmigrate.admin.v1.CreateRegistrationKeyRequest
-	9,  // 11: hvmigrate.admin.v1.AdminService.ListRegistrationKeys:input_type -> hvmigrate.admin.v1.ListRegistrationKeysRequest
-	11, // 12: hvmigrate.admin.v1.AdminService.RevokeRegistrationKey:input_type -> hvmigrate.admin.v1.RevokeRegistrationKeyRequest
-	14, // 13: hvmigrate.admin.v1.AdminService.ListHosts:input_type -> hvmigrate.admin.v1.ListHostsRequest
-	16, // 14: hvmigrate.admin.v1.AdminService.RevokeHost:input_type -> hvmigrate.admin.v1.RevokeHostRequest
-	19, // 15: hvmigrate.admin.v1.AdminService.ListVms:input_type -> hvmigrate.admin.v1.ListVmsRequest
-	21, // 16: hvmigrate.admin.v1.AdminService.SetThrottle:input_type -> hvmigrate.admin.v1.SetThrottleRequest
-	3,  // 17: hvmigrate.admin.v1.AdminService.CreateProject:output_type -> hvmigrate.admin.v1.CreateProjectResponse
-	5,  // 18: hvmigrate.admin.v1.AdminService.ListProjects:output_type -> hvmigrate.admin.v1.ListProjectsResponse
-	8,  // 19: hvmigrate.admin.v1.AdminService.CreateRegistrationKey:output_type -> hvmigrate.admin.v1.CreateRegistrationKeyResponse
-	10, // 20: hvmigrate.admin.v1.AdminService.ListRegistrationKeys:output_type -> hvmigrate.admin.v1.ListRegistrationKeysResponse
-	12, // 21: hvmigrate.admin.v1.AdminService.RevokeRegistrationKey:output_type -> hvmigrate.admin.v1.RevokeRegistrationKeyResponse
-	15, // 22: hvmigrate.admin.v1.AdminService.ListHosts:output_type -> hvmigrate.admin.v1.ListHostsResponse
-	17, // 23: hvmigrate.admin.v1.AdminService.RevokeHost:output_type -> hvmigrate.admin.v1.RevokeHostResponse
-	20, // 24: hvmigrate.admin.v1.AdminService.ListVms:output_type -> hvmigrate.admin.v1.ListVmsResponse
-	22, // 25: hvmigrate.admin.v1.AdminService.SetThrottle:output_type -> hvmigrate.admin.v1.SetThrottleResponse
-	17, // [17:26] is the sub-list for method output_type
-	8,  // [8:17] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	24, // 8: hvmigrate.admin.v1.VmStatus.disks:type_name -> hvmigrate.admin.v1.DiskStatus
+	23, // 9: hvmigrate.admin.v1.EnableReplicationRequest.policy:type_name -> hvmigrate.admin.v1.ReplicationPolicy
+	25, // 10: hvmigrate.admin.v1.EnableReplicationResponse.status:type_name -> hvmigrate.admin.v1.VmStatus
+	25, // 11: hvmigrate.admin.v1.DisableReplicationResponse.status:type_name -> hvmigrate.admin.v1.VmStatus
+	25, // 12: hvmigrate.admin.v1.ResyncVmResponse.status:type_name -> hvmigrate.admin.v1.VmStatus
+	25, // 13: hvmigrate.admin.v1.GetStatusResponse.vms:type_name -> hvmigrate.admin.v1.VmStatus
+	25, // 14: hvmigrate.admin.v1.WatchStatusResponse.vms:type_name -> hvmigrate.admin.v1.VmStatus
+	36, // 15: hvmigrate.admin.v1.RecoveryPoint.disks:type_name -> hvmigrate.admin.v1.RecoveryPointDisk
+	37, // 16: hvmigrate.admin.v1.ListRecoveryPointsResponse.points:type_name -> hvmigrate.admin.v1.RecoveryPoint
+	47, // 17: hvmigrate.admin.v1.ListThrottlesResponse.throttles:type_name -> hvmigrate.admin.v1.Throttle
+	2,  // 18: hvmigrate.admin.v1.AdminService.CreateProject:input_type -> hvmigrate.admin.v1.CreateProjectRequest
+	4,  // 19: hvmigrate.admin.v1.AdminService.ListProjects:input_type -> hvmigrate.admin.v1.ListProjectsRequest
+	7,  // 20: hvmigrate.admin.v1.AdminService.CreateRegistrationKey:input_type -> hvmigrate.admin.v1.CreateRegistrationKeyRequest
+	9,  // 21: hvmigrate.admin.v1.AdminService.ListRegistrationKeys:input_type -> hvmigrate.admin.v1.ListRegistrationKeysRequest
+	11, // 22: hvmigrate.admin.v1.AdminService.RevokeRegistrationKey:input_type -> hvmigrate.admin.v1.RevokeRegistrationKeyRequest
+	14, // 23: hvmigrate.admin.v1.AdminService.ListHosts:input_type -> hvmigrate.admin.v1.ListHostsRequest
+	16, // 24: hvmigrate.admin.v1.AdminService.RevokeHost:input_type -> hvmigrate.admin.v1.RevokeHostRequest
+	19, // 25: hvmigrate.admin.v1.AdminService.ListVms:input_type -> hvmigrate.admin.v1.ListVmsRequest
+	21, // 26: hvmigrate.admin.v1.AdminService.SetThrottle:input_type -> hvmigrate.admin.v1.SetThrottleRequest
+	26, // 27: hvmigrate.admin.v1.AdminService.EnableReplication:input_type -> hvmigrate.admin.v1.EnableReplicationRequest
+	28, // 28: hvmigrate.admin.v1.AdminService.DisableReplication:input_type -> hvmigrate.admin.v1.DisableReplicationRequest
+	30, // 29: hvmigrate.admin.v1.AdminService.ResyncVm:input_type -> hvmigrate.admin.v1.ResyncVmRequest
+	32, // 30: hvmigrate.admin.v1.AdminService.GetStatus:input_type -> hvmigrate.admin.v1.GetStatusRequest
+	34, // 31: hvmigrate.admin.v1.AdminService.WatchStatus:input_type -> hvmigrate.admin.v1.WatchStatusRequest
+	38, // 32: hvmigrate.admin.v1.AdminService.ListRecoveryPoints:input_type -> hvmigrate.admin.v1.ListRecoveryPointsRequest
+	40, // 33: hvmigrate.admin.v1.AdminService.TestMigrateVm:input_type -> hvmigrate.admin.v1.TestMigrateVmRequest
+	42, // 34: hvmigrate.admin.v1.AdminService.CleanupTestMigration:input_type -> hvmigrate.admin.v1.CleanupTestMigrationRequest
+	44, // 35: hvmigrate.admin.v1.AdminService.MigrateVm:input_type -> hvmigrate.admin.v1.MigrateVmRequest
+	46, // 36: hvmigrate.admin.v1.AdminService.ListThrottles:input_type -> hvmigrate.admin.v1.ListThrottlesRequest
+	3,  // 37: hvmigrate.admin.v1.AdminService.CreateProject:output_type -> hvmigrate.admin.v1.CreateProjectResponse
+	5,  // 38: hvmigrate.admin.v1.AdminService.ListProjects:output_type -> hvmigrate.admin.v1.ListProjectsResponse
+	8,  // 39: hvmigrate.admin.v1.AdminService.CreateRegistrationKey:output_type -> hvmigrate.admin.v1.CreateRegistrationKeyResponse
+	10, // 40: hvmigrate.admin.v1.AdminService.ListRegistrationKeys:output_type -> hvmigrate.admin.v1.ListRegistrationKeysResponse
+	12, // 41: hvmigrate.admin.v1.AdminService.RevokeRegistrationKey:output_type -> hvmigrate.admin.v1.RevokeRegistrationKeyResponse
+	15, // 42: hvmigrate.admin.v1.AdminService.ListHosts:output_type -> hvmigrate.admin.v1.ListHostsResponse
+	17, // 43: hvmigrate.admin.v1.AdminService.RevokeHost:output_type -> hvmigrate.admin.v1.RevokeHostResponse
+	20, // 44: hvmigrate.admin.v1.AdminService.ListVms:output_type -> hvmigrate.admin.v1.ListVmsResponse
+	22, // 45: hvmigrate.admin.v1.AdminService.SetThrottle:output_type -> hvmigrate.admin.v1.SetThrottleResponse
+	27, // 46: hvmigrate.admin.v1.AdminService.EnableReplication:output_type -> hvmigrate.admin.v1.EnableReplicationResponse
+	29, // 47: hvmigrate.admin.v1.AdminService.DisableReplication:output_type -> hvmigrate.admin.v1.DisableReplicationResponse
+	31, // 48: hvmigrate.admin.v1.AdminService.ResyncVm:output_type -> hvmigrate.admin.v1.ResyncVmResponse
+	33, // 49: hvmigrate.admin.v1.AdminService.GetStatus:output_type -> hvmigrate.admin.v1.GetStatusResponse
+	35, // 50: hvmigrate.admin.v1.AdminService.WatchStatus:output_type -> hvmigrate.admin.v1.WatchStatusResponse
+	39, // 51: hvmigrate.admin.v1.AdminService.ListRecoveryPoints:output_type -> hvmigrate.admin.v1.ListRecoveryPointsResponse
+	41, // 52: hvmigrate.admin.v1.AdminService.TestMigrateVm:output_type -> hvmigrate.admin.v1.TestMigrateVmResponse
+	43, // 53: hvmigrate.admin.v1.AdminService.CleanupTestMigration:output_type -> hvmigrate.admin.v1.CleanupTestMigrationResponse
+	45, // 54: hvmigrate.admin.v1.AdminService.MigrateVm:output_type -> hvmigrate.admin.v1.MigrateVmResponse
+	48, // 55: hvmigrate.admin.v1.AdminService.ListThrottles:output_type -> hvmigrate.admin.v1.ListThrottlesResponse
+	37, // [37:56] is the sub-list for method output_type
+	18, // [18:37] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_hvmigrate_admin_v1_admin_proto_init() }
@@ -1458,7 +3238,7 @@ func file_hvmigrate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hvmigrate_admin_v1_admin_proto_rawDesc), len(file_hvmigrate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,16 @@ const (
 	AdminService_RevokeHost_FullMethodName            = "/hvmigrate.admin.v1.AdminService/RevokeHost"
 	AdminService_ListVms_FullMethodName               = "/hvmigrate.admin.v1.AdminService/ListVms"
 	AdminService_SetThrottle_FullMethodName           = "/hvmigrate.admin.v1.AdminService/SetThrottle"
+	AdminService_EnableReplication_FullMethodName     = "/hvmigrate.admin.v1.AdminService/EnableReplication"
+	AdminService_DisableReplication_FullMethodName    = "/hvmigrate.admin.v1.AdminService/DisableReplication"
+	AdminService_ResyncVm_FullMethodName              = "/hvmigrate.admin.v1.AdminService/ResyncVm"
+	AdminService_GetStatus_FullMethodName             = "/hvmigrate.admin.v1.AdminService/GetStatus"
+	AdminService_WatchStatus_FullMethodName           = "/hvmigrate.admin.v1.AdminService/WatchStatus"
+	AdminService_ListRecoveryPoints_FullMethodName    = "/hvmigrate.admin.v1.AdminService/ListRecoveryPoints"
+	AdminService_TestMigrateVm_FullMethodName         = "/hvmigrate.admin.v1.AdminService/TestMigrateVm"
+	AdminService_CleanupTestMigration_FullMethodName  = "/hvmigrate.admin.v1.AdminService/CleanupTestMigration"
+	AdminService_MigrateVm_FullMethodName             = "/hvmigrate.admin.v1.AdminService/MigrateVm"
+	AdminService_ListThrottles_FullMethodName         = "/hvmigrate.admin.v1.AdminService/ListThrottles"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -52,6 +62,33 @@ type AdminServiceClient interface {
 	// SetThrottle queues a set-throttle command for a host; it reaches the
 	// host over its stream (now, or when it next connects).
 	SetThrottle(ctx context.Context, in *SetThrottleRequest, opts ...grpc.CallOption) (*SetThrottleResponse, error)
+	// EnableReplication records a VM's replication, creates its replica
+	// disks, and queues the enable command with SAS grants for its host.
+	EnableReplication(ctx context.Context, in *EnableReplicationRequest, opts ...grpc.CallOption) (*EnableReplicationResponse, error)
+	// DisableReplication stops a VM's replication; replicas and recovery
+	// points stay.
+	DisableReplication(ctx context.Context, in *DisableReplicationRequest, opts ...grpc.CallOption) (*DisableReplicationResponse, error)
+	// ResyncVm asks the host to compare source and replica and resend the
+	// differences.
+	ResyncVm(ctx context.Context, in *ResyncVmRequest, opts ...grpc.CallOption) (*ResyncVmResponse, error)
+	// GetStatus reports every replicated VM, or one.
+	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
+	// WatchStatus sends the status now and again after every change.
+	WatchStatus(ctx context.Context, in *WatchStatusRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchStatusResponse], error)
+	ListRecoveryPoints(ctx context.Context, in *ListRecoveryPointsRequest, opts ...grpc.CallOption) (*ListRecoveryPointsResponse, error)
+	// TestMigrateVm copies a VM's disks at a recovery point to a disposable
+	// place with a VM definition and an ARM template; replication goes on.
+	TestMigrateVm(ctx context.Context, in *TestMigrateVmRequest, opts ...grpc.CallOption) (*TestMigrateVmResponse, error)
+	// CleanupTestMigration deletes every test migration of a VM.
+	CleanupTestMigration(ctx context.Context, in *CleanupTestMigrationRequest, opts ...grpc.CallOption) (*CleanupTestMigrationResponse, error)
+	// MigrateVm starts a VM's cutover or moves it on: shut the source down
+	// (unless no_shutdown), apply the final cycle, verify the replica against
+	// the source's chunk hashes, copy the final disks with a VM definition
+	// and an ARM template, stop replication. Repeating the call is safe at
+	// any step.
+	MigrateVm(ctx context.Context, in *MigrateVmRequest, opts ...grpc.CallOption) (*MigrateVmResponse, error)
+	// ListThrottles returns the limits last set per host.
+	ListThrottles(ctx context.Context, in *ListThrottlesRequest, opts ...grpc.CallOption) (*ListThrottlesResponse, error)
 }
 
 type adminServiceClient struct {
@@ -152,6 +189,115 @@ func (c *adminServiceClient) SetThrottle(ctx context.Context, in *SetThrottleReq
 	return out, nil
 }
 
+func (c *adminServiceClient) EnableReplication(ctx context.Context, in *EnableReplicationRequest, opts ...grpc.CallOption) (*EnableReplicationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnableReplicationResponse)
+	err := c.cc.Invoke(ctx, AdminService_EnableReplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) DisableReplication(ctx context.Context, in *DisableReplicationRequest, opts ...grpc.CallOption) (*DisableReplicationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DisableReplicationResponse)
+	err := c.cc.Invoke(ctx, AdminService_DisableReplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ResyncVm(ctx context.Context, in *ResyncVmRequest, opts ...grpc.CallOption) (*ResyncVmResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResyncVmResponse)
+	err := c.cc.Invoke(ctx, AdminService_ResyncVm_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStatusResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) WatchStatus(ctx context.Context, in *WatchStatusRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchStatusResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdminService_ServiceDesc.Streams[0], AdminService_WatchStatus_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchStatusRequest, WatchStatusResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_WatchStatusClient = grpc.ServerStreamingClient[WatchStatusResponse]
+
+func (c *adminServiceClient) ListRecoveryPoints(ctx context.Context, in *ListRecoveryPointsRequest, opts ...grpc.CallOption) (*ListRecoveryPointsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRecoveryPointsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListRecoveryPoints_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) TestMigrateVm(ctx context.Context, in *TestMigrateVmRequest, opts ...grpc.CallOption) (*TestMigrateVmResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TestMigrateVmResponse)
+	err := c.cc.Invoke(ctx, AdminService_TestMigrateVm_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) CleanupTestMigration(ctx context.Context, in *CleanupTestMigrationRequest, opts ...grpc.CallOption) (*CleanupTestMigrationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CleanupTestMigrationResponse)
+	err := c.cc.Invoke(ctx, AdminService_CleanupTestMigration_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) MigrateVm(ctx context.Context, in *MigrateVmRequest, opts ...grpc.CallOption) (*MigrateVmResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MigrateVmResponse)
+	err := c.cc.Invoke(ctx, AdminService_MigrateVm_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListThrottles(ctx context.Context, in *ListThrottlesRequest, opts ...grpc.CallOption) (*ListThrottlesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListThrottlesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListThrottles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -174,6 +320,33 @@ type AdminServiceServer interface {
 	// SetThrottle queues a set-throttle command for a host; it reaches the
 	// host over its stream (now, or when it next connects).
 	SetThrottle(context.Context, *SetThrottleRequest) (*SetThrottleResponse, error)
+	// EnableReplication records a VM's replication, creates its replica
+	// disks, and queues the enable command with SAS grants for its host.
+	EnableReplication(context.Context, *EnableReplicationRequest) (*EnableReplicationResponse, error)
+	// DisableReplication stops a VM's replication; replicas and recovery
+	// points stay.
+	DisableReplication(context.Context, *DisableReplicationRequest) (*DisableReplicationResponse, error)
+	// ResyncVm asks the host to compare source and replica and resend the
+	// differences.
+	ResyncVm(context.Context, *ResyncVmRequest) (*ResyncVmResponse, error)
+	// GetStatus reports every replicated VM, or one.
+	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
+	// WatchStatus sends the status now and again after every change.
+	WatchStatus(*WatchStatusRequest, grpc.ServerStreamingServer[WatchStatusResponse]) error
+	ListRecoveryPoints(context.Context, *ListRecoveryPointsRequest) (*ListRecoveryPointsResponse, error)
+	// TestMigrateVm copies a VM's disks at a recovery point to a disposable
+	// place with a VM definition and an ARM template; replication goes on.
+	TestMigrateVm(context.Context, *TestMigrateVmRequest) (*TestMigrateVmResponse, error)
+	// CleanupTestMigration deletes every test migration of a VM.
+	CleanupTestMigration(context.Context, *CleanupTestMigrationRequest) (*CleanupTestMigrationResponse, error)
+	// MigrateVm starts a VM's cutover or moves it on: shut the source down
+	// (unless no_shutdown), apply the final cycle, verify the replica against
+	// the source's chunk hashes, copy the final disks with a VM definition
+	// and an ARM template, stop replication. Repeating the call is safe at
+	// any step.
+	MigrateVm(context.Context, *MigrateVmRequest) (*MigrateVmResponse, error)
+	// ListThrottles returns the limits last set per host.
+	ListThrottles(context.Context, *ListThrottlesRequest) (*ListThrottlesResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -210,6 +383,36 @@ func (UnimplementedAdminServiceServer) ListVms(context.Context, *ListVmsRequest)
 }
 func (UnimplementedAdminServiceServer) SetThrottle(context.Context, *SetThrottleRequest) (*SetThrottleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetThrottle not implemented")
+}
+func (UnimplementedAdminServiceServer) EnableReplication(context.Context, *EnableReplicationRequest) (*EnableReplicationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EnableReplication not implemented")
+}
+func (UnimplementedAdminServiceServer) DisableReplication(context.Context, *DisableReplicationRequest) (*DisableReplicationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DisableReplication not implemented")
+}
+func (UnimplementedAdminServiceServer) ResyncVm(context.Context, *ResyncVmRequest) (*ResyncVmResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResyncVm not implemented")
+}
+func (UnimplementedAdminServiceServer) GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedAdminServiceServer) WatchStatus(*WatchStatusRequest, grpc.ServerStreamingServer[WatchStatusResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchStatus not implemented")
+}
+func (UnimplementedAdminServiceServer) ListRecoveryPoints(context.Context, *ListRecoveryPointsRequest) (*ListRecoveryPointsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRecoveryPoints not implemented")
+}
+func (UnimplementedAdminServiceServer) TestMigrateVm(context.Context, *TestMigrateVmRequest) (*TestMigrateVmResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TestMigrateVm not implemented")
+}
+func (UnimplementedAdminServiceServer) CleanupTestMigration(context.Context, *CleanupTestMigrationRequest) (*CleanupTestMigrationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CleanupTestMigration not implemented")
+}
+func (UnimplementedAdminServiceServer) MigrateVm(context.Context, *MigrateVmRequest) (*MigrateVmResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MigrateVm not implemented")
+}
+func (UnimplementedAdminServiceServer) ListThrottles(context.Context, *ListThrottlesRequest) (*ListThrottlesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListThrottles not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -394,6 +597,179 @@ func _AdminService_SetThrottle_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_EnableReplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnableReplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).EnableReplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_EnableReplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).EnableReplication(ctx, req.(*EnableReplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_DisableReplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DisableReplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).DisableReplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_DisableReplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).DisableReplication(ctx, req.(*DisableReplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ResyncVm_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResyncVmRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ResyncVm(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ResyncVm_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ResyncVm(ctx, req.(*ResyncVmRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetStatus(ctx, req.(*GetStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_WatchStatus_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchStatusRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServiceServer).WatchStatus(m, &grpc.GenericServerStream[WatchStatusRequest, WatchStatusResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_WatchStatusServer = grpc.ServerStreamingServer[WatchStatusResponse]
+
+func _AdminService_ListRecoveryPoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRecoveryPointsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListRecoveryPoints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListRecoveryPoints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListRecoveryPoints(ctx, req.(*ListRecoveryPointsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_TestMigrateVm_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TestMigrateVmRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).TestMigrateVm(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_TestMigrateVm_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).TestMigrateVm(ctx, req.(*TestMigrateVmRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_CleanupTestMigration_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CleanupTestMigrationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CleanupTestMigration(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CleanupTestMigration_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CleanupTestMigration(ctx, req.(*CleanupTestMigrationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_MigrateVm_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MigrateVmRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).MigrateVm(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_MigrateVm_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).MigrateVm(ctx, req.(*MigrateVmRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListThrottles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListThrottlesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListThrottles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListThrottles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListThrottles(ctx, req.(*ListThrottlesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -437,7 +813,49 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "SetThrottle",
 			Handler:    _AdminService_SetThrottle_Handler,
 		},
+		{
+			MethodName: "EnableReplication",
+			Handler:    _AdminService_EnableReplication_Handler,
+		},
+		{
+			MethodName: "DisableReplication",
+			Handler:    _AdminService_DisableReplication_Handler,
+		},
+		{
+			MethodName: "ResyncVm",
+			Handler:    _AdminService_ResyncVm_Handler,
+		},
+		{
+			MethodName: "GetStatus",
+			Handler:    _AdminService_GetStatus_Handler,
+		},
+		{
+			MethodName: "ListRecoveryPoints",
+			Handler:    _AdminService_ListRecoveryPoints_Handler,
+		},
+		{
+			MethodName: "TestMigrateVm",
+			Handler:    _AdminService_TestMigrateVm_Handler,
+		},
+		{
+			MethodName: "CleanupTestMigration",
+			Handler:    _AdminService_CleanupTestMigration_Handler,
+		},
+		{
+			MethodName: "MigrateVm",
+			Handler:    _AdminService_MigrateVm_Handler,
+		},
+		{
+			MethodName: "ListThrottles",
+			Handler:    _AdminService_ListThrottles_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchStatus",
+			Handler:       _AdminService_WatchStatus_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "hvmigrate/admin/v1/admin.proto",
 }

@@ -1464,8 +1464,11 @@ func (x *RefreshSas) GetSas() []*SasGrant {
 type SasGrant struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	DiskId string                 `protobuf:"bytes,1,opt,name=disk_id,json=diskId,proto3" json:"disk_id,omitempty"`
-	// PURPOSE of the grant: "replica" (write on the page blob) or "deltas"
-	// (create-only on the delta container).
+	// PURPOSE of the grant: "replica" (write on the disk's replica page blob,
+	// during the initial copy and resyncs only) or "cycle" (create and write
+	// on one delta object, vm/<vm>/disk/<disk>/cycle/<n>.delta, where <vm>
+	// and <disk> are the 32 hex digits of the ids' RFC 4122 bytes; the hub
+	// grants the next cycles ahead and renews them with RefreshSas).
 	Purpose string `protobuf:"bytes,2,opt,name=purpose,proto3" json:"purpose,omitempty"`
 	// The full URL with its SAS query; a secret.
 	Url           string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
@@ -1545,6 +1548,7 @@ type Event struct {
 	//	*Event_CycleManifest
 	//	*Event_Health
 	//	*Event_ErrorReport
+	//	*Event_SourceHashes
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1646,6 +1650,15 @@ func (x *Event) GetErrorReport() *ErrorReport {
 	return nil
 }
 
+func (x *Event) GetSourceHashes() *SourceHashes {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_SourceHashes); ok {
+			return x.SourceHashes
+		}
+	}
+	return nil
+}
+
 type isEvent_Kind interface {
 	isEvent_Kind()
 }
@@ -1670,6 +1683,10 @@ type Event_ErrorReport struct {
 	ErrorReport *ErrorReport `protobuf:"bytes,14,opt,name=error_report,json=errorReport,proto3,oneof"`
 }
 
+type Event_SourceHashes struct {
+	SourceHashes *SourceHashes `protobuf:"bytes,15,opt,name=source_hashes,json=sourceHashes,proto3,oneof"`
+}
+
 func (*Event_Inventory) isEvent_Kind() {}
 
 func (*Event_Progress) isEvent_Kind() {}
@@ -1679,6 +1696,8 @@ func (*Event_CycleManifest) isEvent_Kind() {}
 func (*Event_Health) isEvent_Kind() {}
 
 func (*Event_ErrorReport) isEvent_Kind() {}
+
+func (*Event_SourceHashes) isEvent_Kind() {}
 
 // Inventory is the full list of the host's VMs; it replaces the last one.
 type Inventory struct {
@@ -2119,6 +2138,98 @@ func (x *Health) GetMessage() string {
 	return ""
 }
 
+// SourceHashes are the chunk hashes of one disk of a stopped VM at its
+// final cycle, for the hub to verify the replica before migration.
+type SourceHashes struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	VmId   string                 `protobuf:"bytes,1,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	DiskId string                 `protobuf:"bytes,2,opt,name=disk_id,json=diskId,proto3" json:"disk_id,omitempty"`
+	// The cycle whose log switch the disk state matches (the final cycle).
+	Cycle uint64 `protobuf:"varint,3,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	// Bytes per chunk: a power of two from 64 KiB to 64 MiB; the last chunk
+	// ends at the disk's virtual size.
+	ChunkBytes uint64 `protobuf:"varint,4,opt,name=chunk_bytes,json=chunkBytes,proto3" json:"chunk_bytes,omitempty"`
+	// Lowercase hex SHA-256 of chunks first_chunk, first_chunk+1, ... in
+	// order; an empty string marks an unallocated chunk, which must read as
+	// zeros. A large disk's hashes come in several events.
+	Sha256        []string `protobuf:"bytes,5,rep,name=sha256,proto3" json:"sha256,omitempty"`
+	FirstChunk    uint64   `protobuf:"varint,6,opt,name=first_chunk,json=firstChunk,proto3" json:"first_chunk,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SourceHashes) Reset() {
+	*x = SourceHashes{}
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SourceHashes) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SourceHashes) ProtoMessage() {}
+
+func (x *SourceHashes) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SourceHashes.ProtoReflect.Descriptor instead.
+func (*SourceHashes) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *SourceHashes) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+func (x *SourceHashes) GetDiskId() string {
+	if x != nil {
+		return x.DiskId
+	}
+	return ""
+}
+
+func (x *SourceHashes) GetCycle() uint64 {
+	if x != nil {
+		return x.Cycle
+	}
+	return 0
+}
+
+func (x *SourceHashes) GetChunkBytes() uint64 {
+	if x != nil {
+		return x.ChunkBytes
+	}
+	return 0
+}
+
+func (x *SourceHashes) GetSha256() []string {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
+func (x *SourceHashes) GetFirstChunk() uint64 {
+	if x != nil {
+		return x.FirstChunk
+	}
+	return 0
+}
+
 type ErrorReport struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	VmId          string                 `protobuf:"bytes,1,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
@@ -2130,7 +2241,7 @@ type ErrorReport struct {
 
 func (x *ErrorReport) Reset() {
 	*x = ErrorReport{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2142,7 +2253,7 @@ func (x *ErrorReport) String() string {
 func (*ErrorReport) ProtoMessage() {}
 
 func (x *ErrorReport) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2155,7 +2266,7 @@ func (x *ErrorReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorReport.ProtoReflect.Descriptor instead.
 func (*ErrorReport) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{28}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ErrorReport) GetVmId() string {
@@ -2279,7 +2390,7 @@ const file_hvmigrate_hub_v1_hub_proto_rawDesc = "" +
 	"\adisk_id\x18\x01 \x01(\tR\x06diskId\x12\x18\n" +
 	"\apurpose\x18\x02 \x01(\tR\apurpose\x12\x10\n" +
 	"\x03url\x18\x03 \x01(\tR\x03url\x12!\n" +
-	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\"\xfb\x02\n" +
+	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\"\xc2\x03\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fcreated_unix\x18\x02 \x01(\x03R\vcreatedUnix\x12;\n" +
@@ -2288,7 +2399,8 @@ const file_hvmigrate_hub_v1_hub_proto_rawDesc = "" +
 	"\bprogress\x18\v \x01(\v2\x1a.hvmigrate.hub.v1.ProgressH\x00R\bprogress\x12H\n" +
 	"\x0ecycle_manifest\x18\f \x01(\v2\x1f.hvmigrate.hub.v1.CycleManifestH\x00R\rcycleManifest\x122\n" +
 	"\x06health\x18\r \x01(\v2\x18.hvmigrate.hub.v1.HealthH\x00R\x06health\x12B\n" +
-	"\ferror_report\x18\x0e \x01(\v2\x1d.hvmigrate.hub.v1.ErrorReportH\x00R\verrorReportB\x06\n" +
+	"\ferror_report\x18\x0e \x01(\v2\x1d.hvmigrate.hub.v1.ErrorReportH\x00R\verrorReport\x12E\n" +
+	"\rsource_hashes\x18\x0f \x01(\v2\x1e.hvmigrate.hub.v1.SourceHashesH\x00R\fsourceHashesB\x06\n" +
 	"\x04kind\"3\n" +
 	"\tInventory\x12&\n" +
 	"\x03vms\x18\x01 \x03(\v2\x14.hvmigrate.hub.v1.VmR\x03vms\"w\n" +
@@ -2325,7 +2437,16 @@ const file_hvmigrate_hub_v1_hub_proto_rawDesc = "" +
 	"\x06sha256\x18\x04 \x01(\tR\x06sha256\":\n" +
 	"\x06Health\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"T\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xac\x01\n" +
+	"\fSourceHashes\x12\x13\n" +
+	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\x12\x17\n" +
+	"\adisk_id\x18\x02 \x01(\tR\x06diskId\x12\x14\n" +
+	"\x05cycle\x18\x03 \x01(\x04R\x05cycle\x12\x1f\n" +
+	"\vchunk_bytes\x18\x04 \x01(\x04R\n" +
+	"chunkBytes\x12\x16\n" +
+	"\x06sha256\x18\x05 \x03(\tR\x06sha256\x12\x1f\n" +
+	"\vfirst_chunk\x18\x06 \x01(\x04R\n" +
+	"firstChunk\"T\n" +
 	"\vErrorReport\x12\x13\n" +
 	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
@@ -2364,7 +2485,7 @@ func file_hvmigrate_hub_v1_hub_proto_rawDescGZIP() []byte {
 }
 
 var file_hvmigrate_hub_v1_hub_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hvmigrate_hub_v1_hub_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_hvmigrate_hub_v1_hub_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_hvmigrate_hub_v1_hub_proto_goTypes = []any{
 	(ErrorReason)(0),                 // 0: hvmigrate.hub.v1.ErrorReason
 	(*RegisterRequest)(nil),          // 1: hvmigrate.hub.v1.RegisterRequest
@@ -2395,7 +2516,8 @@ var file_hvmigrate_hub_v1_hub_proto_goTypes = []any{
 	(*CycleManifest)(nil),            // 26: hvmigrate.hub.v1.CycleManifest
 	(*ManifestDisk)(nil),             // 27: hvmigrate.hub.v1.ManifestDisk
 	(*Health)(nil),                   // 28: hvmigrate.hub.v1.Health
-	(*ErrorReport)(nil),              // 29: hvmigrate.hub.v1.ErrorReport
+	(*SourceHashes)(nil),             // 29: hvmigrate.hub.v1.SourceHashes
+	(*ErrorReport)(nil),              // 30: hvmigrate.hub.v1.ErrorReport
 }
 var file_hvmigrate_hub_v1_hub_proto_depIdxs = []int32{
 	7,  // 0: hvmigrate.hub.v1.ConnectRequest.hello:type_name -> hvmigrate.hub.v1.Hello
@@ -2420,21 +2542,22 @@ var file_hvmigrate_hub_v1_hub_proto_depIdxs = []int32{
 	25, // 19: hvmigrate.hub.v1.Event.progress:type_name -> hvmigrate.hub.v1.Progress
 	26, // 20: hvmigrate.hub.v1.Event.cycle_manifest:type_name -> hvmigrate.hub.v1.CycleManifest
 	28, // 21: hvmigrate.hub.v1.Event.health:type_name -> hvmigrate.hub.v1.Health
-	29, // 22: hvmigrate.hub.v1.Event.error_report:type_name -> hvmigrate.hub.v1.ErrorReport
-	23, // 23: hvmigrate.hub.v1.Inventory.vms:type_name -> hvmigrate.hub.v1.Vm
-	24, // 24: hvmigrate.hub.v1.Vm.disks:type_name -> hvmigrate.hub.v1.Disk
-	27, // 25: hvmigrate.hub.v1.CycleManifest.disks:type_name -> hvmigrate.hub.v1.ManifestDisk
-	1,  // 26: hvmigrate.hub.v1.RegistrationService.Register:input_type -> hvmigrate.hub.v1.RegisterRequest
-	3,  // 27: hvmigrate.hub.v1.ProviderService.RenewCertificate:input_type -> hvmigrate.hub.v1.RenewCertificateRequest
-	5,  // 28: hvmigrate.hub.v1.ProviderService.Connect:input_type -> hvmigrate.hub.v1.ConnectRequest
-	2,  // 29: hvmigrate.hub.v1.RegistrationService.Register:output_type -> hvmigrate.hub.v1.RegisterResponse
-	4,  // 30: hvmigrate.hub.v1.ProviderService.RenewCertificate:output_type -> hvmigrate.hub.v1.RenewCertificateResponse
-	6,  // 31: hvmigrate.hub.v1.ProviderService.Connect:output_type -> hvmigrate.hub.v1.ConnectResponse
-	29, // [29:32] is the sub-list for method output_type
-	26, // [26:29] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	30, // 22: hvmigrate.hub.v1.Event.error_report:type_name -> hvmigrate.hub.v1.ErrorReport
+	29, // 23: hvmigrate.hub.v1.Event.source_hashes:type_name -> hvmigrate.hub.v1.SourceHashes
+	23, // 24: hvmigrate.hub.v1.Inventory.vms:type_name -> hvmigrate.hub.v1.Vm
+	24, // 25: hvmigrate.hub.v1.Vm.disks:type_name -> hvmigrate.hub.v1.Disk
+	27, // 26: hvmigrate.hub.v1.CycleManifest.disks:type_name -> hvmigrate.hub.v1.ManifestDisk
+	1,  // 27: hvmigrate.hub.v1.RegistrationService.Register:input_type -> hvmigrate.hub.v1.RegisterRequest
+	3,  // 28: hvmigrate.hub.v1.ProviderService.RenewCertificate:input_type -> hvmigrate.hub.v1.RenewCertificateRequest
+	5,  // 29: hvmigrate.hub.v1.ProviderService.Connect:input_type -> hvmigrate.hub.v1.ConnectRequest
+	2,  // 30: hvmigrate.hub.v1.RegistrationService.Register:output_type -> hvmigrate.hub.v1.RegisterResponse
+	4,  // 31: hvmigrate.hub.v1.ProviderService.RenewCertificate:output_type -> hvmigrate.hub.v1.RenewCertificateResponse
+	6,  // 32: hvmigrate.hub.v1.ProviderService.Connect:output_type -> hvmigrate.hub.v1.ConnectResponse
+	30, // [30:33] is the sub-list for method output_type
+	27, // [27:30] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_hvmigrate_hub_v1_hub_proto_init() }
@@ -2469,6 +2592,7 @@ func file_hvmigrate_hub_v1_hub_proto_init() {
 		(*Event_CycleManifest)(nil),
 		(*Event_Health)(nil),
 		(*Event_ErrorReport)(nil),
+		(*Event_SourceHashes)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2476,7 +2600,7 @@ func file_hvmigrate_hub_v1_hub_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hvmigrate_hub_v1_hub_proto_rawDesc), len(file_hvmigrate_hub_v1_hub_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

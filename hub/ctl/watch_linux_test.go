@@ -1,0 +1,92 @@
+//go:build linux
+
+package ctl
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	adminv1 "hvmigrate/shared/gen/hvmigrate/admin/v1"
+)
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+
+// lockedBuffer collects what the terminal shows.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return ansi.ReplaceAllString(l.b.String(), "")
+}
+
+func watchStatus(done, total uint64, cycle uint64, state string) []*adminv1.VmStatus {
+	return []*adminv1.VmStatus{{VmId: "vm-1", Name: "web01", State: state, AppliedCycle: cycle, Health: "ok",
+		SwitchedUnixMs: time.Now().UnixMilli(), RpoSeconds: 42, PendingBytes: 3 << 20, RecoveryPoints: 2,
+		Disks: []*adminv1.DiskStatus{{Id: "d1", Name: "os", TotalBytes: total, DoneBytes: done}}}}
+}
+
+func TestWatchView_drawsBarsOnATerminal(t *testing.T) {
+	primary, secondary := openPTY(t)
+	if !isTerminal(secondary) || isTerminal(&bytes.Buffer{}) {
+		t.Fatal("isTerminal does not tell the pty from a buffer")
+	}
+	var screen lockedBuffer
+	copied := make(chan struct{})
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := primary.Read(buf)
+			screen.Write(buf[:n])
+			if err != nil {
+				close(copied)
+				return
+			}
+		}
+	}()
+	clock := time.Unix(1_700_000_000, 0)
+	v := newWatchView(context.Background(), secondary, func() time.Time { return clock })
+	const total = 100 << 20
+	for i, done := range []uint64{10 << 20, 50 << 20, 80 << 20} {
+		clock = clock.Add(time.Second)
+		v.update(watchStatus(done, total, uint64(i), "initial_copy"))
+		time.Sleep(200 * time.Millisecond)
+	}
+	waitScreen(t, &screen, "80 %")
+	clock = clock.Add(time.Second)
+	v.update(watchStatus(total, total, 3, "replicating"))
+	waitScreen(t, &screen, "cycle 3")
+	v.close()
+	out := screen.String()
+	for _, want := range []string{"web01", "initial_copy", "os", "10 %", "50 %", "ETA", "MiB/s",
+		"replicating", "cycle 3", "rpo 42s", "pending 3.0 MiB", "points 2", "100 %"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("terminal lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func waitScreen(t *testing.T, s *lockedBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(s.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("terminal never showed %q:\n%s", want, s.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
