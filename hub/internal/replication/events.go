@@ -26,6 +26,10 @@ func (s *Service) HandleEvent(ctx context.Context, hostID string, ev stream.Even
 			Message: ev.Health.Message, UpdatedAt: s.cfg.Now()})
 	case ev.ErrorReport != nil:
 		err = s.onErrorReport(ctx, ev.ErrorReport)
+	case ev.SourceHashes != nil:
+		h := ev.SourceHashes
+		err = s.ReportSourceHashes(ctx, h.VMID, h.DiskID, int64(h.FirstChunk),
+			DiskHashes{Cycle: h.Cycle, ChunkBytes: int64(h.ChunkBytes), SHA256: h.SHA256})
 	default:
 		return nil // inventory: the stream stores it
 	}

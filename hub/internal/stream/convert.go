@@ -79,6 +79,10 @@ func commandKind(pc *hubv1.Command) string {
 	return "unknown"
 }
 
+// maxHashesPerEvent bounds one SourceHashes event (65 bytes of text per
+// hash keeps it far below the 4 MiB message limit).
+const maxHashesPerEvent = 32768
+
 // eventFromProto converts and bounds-checks an event from a host.
 func eventFromProto(pe *hubv1.Event) (Event, error) {
 	if pe.GetId() == "" || len(pe.GetId()) > maxIDLen {
@@ -100,6 +104,13 @@ func eventFromProto(pe *hubv1.Event) (Event, error) {
 	case *hubv1.Event_ErrorReport:
 		e := k.ErrorReport
 		ev.ErrorReport = &ErrorReport{VMID: e.GetVmId(), Reason: e.GetReason(), Message: e.GetMessage()}
+	case *hubv1.Event_SourceHashes:
+		h := k.SourceHashes
+		if len(h.GetSha256()) > maxHashesPerEvent {
+			return Event{}, fmt.Errorf("%w: event %s carries more than %d hashes", ErrInvalid, ev.ID, maxHashesPerEvent)
+		}
+		ev.SourceHashes = &SourceHashes{VMID: h.GetVmId(), DiskID: h.GetDiskId(), Cycle: h.GetCycle(),
+			ChunkBytes: h.GetChunkBytes(), FirstChunk: h.GetFirstChunk(), SHA256: h.GetSha256()}
 	default:
 		return Event{}, fmt.Errorf("%w: event %s has no kind", ErrInvalid, ev.ID)
 	}

@@ -139,6 +139,7 @@ func TestServer_Connect_hostCannotReportAnotherHostsVM(t *testing.T) {
 		{Id: "x2", Kind: &hubv1.Event_Progress{Progress: &hubv1.Progress{VmId: "vm1"}}},
 		{Id: "x3", Kind: &hubv1.Event_CycleManifest{CycleManifest: &hubv1.CycleManifest{VmId: "vm1", Cycle: 1}}},
 		{Id: "x4", Kind: &hubv1.Event_ErrorReport{ErrorReport: &hubv1.ErrorReport{VmId: "vm-unknown"}}},
+		{Id: "x5", Kind: &hubv1.Event_SourceHashes{SourceHashes: &hubv1.SourceHashes{VmId: "vm1", DiskId: "d1", ChunkBytes: 1 << 20}}},
 	}
 	for _, e := range tests {
 		p2.event(e)

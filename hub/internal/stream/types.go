@@ -79,6 +79,18 @@ type Event struct {
 	CycleManifest *CycleManifest
 	Health        *Health
 	ErrorReport   *ErrorReport
+	SourceHashes  *SourceHashes
+}
+
+// SourceHashes are chunk hashes of a stopped VM's disk at its final cycle,
+// for the migration's verification; a large disk's come in several events.
+type SourceHashes struct {
+	VMID       string
+	DiskID     string
+	Cycle      uint64
+	ChunkBytes uint64
+	FirstChunk uint64
+	SHA256     []string // lowercase hex; "" for a chunk that must read as zeros
 }
 
 // Progress reports how far a disk's copy or cycle is.
@@ -128,6 +140,8 @@ func (e Event) vmID() string {
 		return e.CycleManifest.VMID
 	case e.ErrorReport != nil:
 		return e.ErrorReport.VMID
+	case e.SourceHashes != nil:
+		return e.SourceHashes.VMID
 	}
 	return ""
 }
@@ -145,6 +159,8 @@ func (e Event) Kind() string {
 		return "health"
 	case e.ErrorReport != nil:
 		return "error_report"
+	case e.SourceHashes != nil:
+		return "source_hashes"
 	}
 	return ""
 }

@@ -63,6 +63,10 @@ func eventToProto(e Event) (*hubv1.Event, error) {
 	case e.ErrorReport != nil:
 		r := e.ErrorReport
 		pe.Kind = &hubv1.Event_ErrorReport{ErrorReport: &hubv1.ErrorReport{VmId: r.VMID, Reason: r.Reason, Message: r.Message}}
+	case e.SourceHashes != nil:
+		h := e.SourceHashes
+		pe.Kind = &hubv1.Event_SourceHashes{SourceHashes: &hubv1.SourceHashes{VmId: h.VMID, DiskId: h.DiskID, Cycle: h.Cycle,
+			ChunkBytes: h.ChunkBytes, FirstChunk: h.FirstChunk, Sha256: h.SHA256}}
 	default:
 		return nil, fmt.Errorf("event %s: no kind set", e.ID)
 	}

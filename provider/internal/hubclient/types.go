@@ -80,6 +80,19 @@ type Event struct {
 	CycleManifest *CycleManifest
 	Health        *Health
 	ErrorReport   *ErrorReport
+	SourceHashes  *SourceHashes
+}
+
+// SourceHashes are chunk hashes of a stopped VM's disk at its final cycle,
+// which the hub compares with the replica before it migrates; send a large
+// disk's hashes in several events.
+type SourceHashes struct {
+	VMID       string
+	DiskID     string
+	Cycle      uint64
+	ChunkBytes uint64
+	FirstChunk uint64
+	SHA256     []string // lowercase hex; "" for a chunk that reads as zeros
 }
 
 // Inventory is the host's full list of VMs.
