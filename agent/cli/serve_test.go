@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -15,7 +17,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"hvmigrate/shared/delta"
 	agentv1 "hvmigrate/shared/gen/hvmigrate/agent/v1"
@@ -240,5 +244,65 @@ func TestThrottleCommand(t *testing.T) {
 	bad := startAgent(t, "throttle", "set", "--agent", sock, "--work-hours", "100Kbps")
 	if code := bad.wait(t, 20*time.Second); code == 0 || !strings.Contains(bad.out.String(), "512Kbps and 1023Mbps") {
 		t.Fatalf("an out-of-range limit: exit %d:\n%s", code, bad.out.String())
+	}
+}
+
+// TestServe_hashDisk asks a running agent for the chunk hashes of a VHDX
+// and checks them against the disk's bytes: SHA-256 for chunks with data,
+// "" for chunks that hold none.
+func TestServe_hashDisk(t *testing.T) {
+	dir, err := os.MkdirTemp("", "hvmagent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	const size, chunk = 48 << 20, 1 << 20
+	oracle := makeDisk(t, filepath.Join(dir, "d.vhdx"), size, 6<<20, 5)
+	sock := filepath.Join(dir, "run", "agent.sock")
+	agent := startAgent(t, "serve", "--listen", sock, "--state-dir", filepath.Join(dir, "state"))
+	agent.waitFor(t, "agent serving")
+	c := dialAgent(t, sock)
+	stream, err := c.HashDisk(context.Background(), &agentv1.HashDiskRequest{DiskPath: filepath.Join(dir, "d.vhdx"), ChunkBytes: chunk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		resp, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, resp.GetSha256()...)
+	}
+	if len(got) != size/chunk {
+		t.Fatalf("%d hashes, want %d", len(got), size/chunk)
+	}
+	empty := 0
+	for i, h := range got {
+		part := oracle[i*chunk : (i+1)*chunk]
+		sum := sha256.Sum256(part)
+		switch {
+		case h == "":
+			empty++
+			if !bytes.Equal(part, make([]byte, chunk)) {
+				t.Fatalf("chunk %d marked empty but holds data", i)
+			}
+		case h != hex.EncodeToString(sum[:]):
+			t.Fatalf("chunk %d: hash differs from the disk's bytes", i)
+		}
+	}
+	if empty == 0 || empty == len(got) {
+		t.Fatalf("%d of %d chunks empty: the test disk should have both kinds", empty, len(got))
+	}
+	// Errors of a server stream arrive with the first Recv.
+	bad, err := c.HashDisk(context.Background(), &agentv1.HashDiskRequest{DiskPath: filepath.Join(dir, "d.vhdx"), ChunkBytes: 1000})
+	if err == nil {
+		_, err = bad.Recv()
+	}
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("a chunk size of 1000 bytes: err = %v, want InvalidArgument", err)
 	}
 }

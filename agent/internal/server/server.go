@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/agent/internal/chunkhash"
 	"hvmigrate/agent/internal/hostlimits"
 	"hvmigrate/agent/internal/jobs"
 	"hvmigrate/agent/internal/service"
@@ -100,7 +101,8 @@ func toStatus(err error) error {
 		code = codes.Canceled
 	case errors.Is(err, jobs.ErrStopping):
 		code = codes.Unavailable
-	case errors.Is(err, jobs.ErrInvalid) || errors.Is(err, hostlimits.ErrInvalid) || errors.Is(err, units.ErrOutOfRange):
+	case errors.Is(err, jobs.ErrInvalid) || errors.Is(err, hostlimits.ErrInvalid) || errors.Is(err, units.ErrOutOfRange) ||
+		errors.Is(err, chunkhash.ErrChunkSize):
 		code = codes.InvalidArgument
 	case errors.Is(err, jobs.ErrNotFound):
 		code = codes.NotFound
@@ -113,7 +115,8 @@ func toStatus(err error) error {
 // reasonOf classifies err for callers on the other side of the wire.
 func reasonOf(err error) agentv1.ErrorReason {
 	switch {
-	case errors.Is(err, jobs.ErrInvalid) || errors.Is(err, hostlimits.ErrInvalid) || errors.Is(err, units.ErrOutOfRange):
+	case errors.Is(err, jobs.ErrInvalid) || errors.Is(err, hostlimits.ErrInvalid) || errors.Is(err, units.ErrOutOfRange) ||
+		errors.Is(err, chunkhash.ErrChunkSize):
 		return agentv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT
 	case errors.Is(err, jobs.ErrNotFound):
 		return agentv1.ErrorReason_ERROR_REASON_JOB_NOT_FOUND

@@ -1673,6 +1673,125 @@ func (x *GetThrottleResponse) GetInForce() *BandwidthLimit {
 	return nil
 }
 
+type HashDiskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The disk to hash: a VHD, VHDX or AVHDX chain, or a raw image.
+	DiskPath string `protobuf:"bytes,1,opt,name=disk_path,json=diskPath,proto3" json:"disk_path,omitempty"`
+	// Bytes per chunk: a power of two from 64 KiB to 64 MiB. The last chunk
+	// ends at the disk's virtual size.
+	ChunkBytes    uint64 `protobuf:"varint,2,opt,name=chunk_bytes,json=chunkBytes,proto3" json:"chunk_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HashDiskRequest) Reset() {
+	*x = HashDiskRequest{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HashDiskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HashDiskRequest) ProtoMessage() {}
+
+func (x *HashDiskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HashDiskRequest.ProtoReflect.Descriptor instead.
+func (*HashDiskRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *HashDiskRequest) GetDiskPath() string {
+	if x != nil {
+		return x.DiskPath
+	}
+	return ""
+}
+
+func (x *HashDiskRequest) GetChunkBytes() uint64 {
+	if x != nil {
+		return x.ChunkBytes
+	}
+	return 0
+}
+
+type HashDiskResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The index of the first chunk these hashes cover.
+	FirstChunk uint64 `protobuf:"varint,1,opt,name=first_chunk,json=firstChunk,proto3" json:"first_chunk,omitempty"`
+	// Lowercase hex SHA-256 of each chunk in order; an empty string marks a
+	// chunk with no allocated data, which reads as zeros.
+	Sha256 []string `protobuf:"bytes,2,rep,name=sha256,proto3" json:"sha256,omitempty"`
+	// The disk's virtual size, on the first message.
+	VirtualSize   uint64 `protobuf:"varint,3,opt,name=virtual_size,json=virtualSize,proto3" json:"virtual_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HashDiskResponse) Reset() {
+	*x = HashDiskResponse{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HashDiskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HashDiskResponse) ProtoMessage() {}
+
+func (x *HashDiskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HashDiskResponse.ProtoReflect.Descriptor instead.
+func (*HashDiskResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *HashDiskResponse) GetFirstChunk() uint64 {
+	if x != nil {
+		return x.FirstChunk
+	}
+	return 0
+}
+
+func (x *HashDiskResponse) GetSha256() []string {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
+func (x *HashDiskResponse) GetVirtualSize() uint64 {
+	if x != nil {
+		return x.VirtualSize
+	}
+	return 0
+}
+
 var File_hvmigrate_agent_v1_agent_proto protoreflect.FileDescriptor
 
 const file_hvmigrate_agent_v1_agent_proto_rawDesc = "" +
@@ -1783,7 +1902,16 @@ const file_hvmigrate_agent_v1_agent_proto_rawDesc = "" +
 	"\x12GetThrottleRequest\"\x96\x01\n" +
 	"\x13GetThrottleResponse\x12@\n" +
 	"\bsettings\x18\x01 \x01(\v2$.hvmigrate.agent.v1.ThrottleSettingsR\bsettings\x12=\n" +
-	"\bin_force\x18\x02 \x01(\v2\".hvmigrate.agent.v1.BandwidthLimitR\ainForce*\xb8\x02\n" +
+	"\bin_force\x18\x02 \x01(\v2\".hvmigrate.agent.v1.BandwidthLimitR\ainForce\"O\n" +
+	"\x0fHashDiskRequest\x12\x1b\n" +
+	"\tdisk_path\x18\x01 \x01(\tR\bdiskPath\x12\x1f\n" +
+	"\vchunk_bytes\x18\x02 \x01(\x04R\n" +
+	"chunkBytes\"n\n" +
+	"\x10HashDiskResponse\x12\x1f\n" +
+	"\vfirst_chunk\x18\x01 \x01(\x04R\n" +
+	"firstChunk\x12\x16\n" +
+	"\x06sha256\x18\x02 \x03(\tR\x06sha256\x12!\n" +
+	"\fvirtual_size\x18\x03 \x01(\x04R\vvirtualSize*\xb8\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eERROR_REASON_PROTOCOL_MISMATCH\x10\x01\x12!\n" +
@@ -1804,7 +1932,7 @@ const file_hvmigrate_agent_v1_agent_proto_rawDesc = "" +
 	"\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n" +
 	"\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n" +
 	"\x10JOB_STATE_FAILED\x10\x04\x12\x17\n" +
-	"\x13JOB_STATE_CANCELLED\x10\x052\xc1\a\n" +
+	"\x13JOB_STATE_CANCELLED\x10\x052\x9a\b\n" +
 	"\fAgentService\x12X\n" +
 	"\tHandshake\x12$.hvmigrate.agent.v1.HandshakeRequest\x1a%.hvmigrate.agent.v1.HandshakeResponse\x12X\n" +
 	"\tGetStatus\x12$.hvmigrate.agent.v1.GetStatusRequest\x1a%.hvmigrate.agent.v1.GetStatusResponse\x12U\n" +
@@ -1815,7 +1943,8 @@ const file_hvmigrate_agent_v1_agent_proto_rawDesc = "" +
 	"\tCancelJob\x12$.hvmigrate.agent.v1.CancelJobRequest\x1a%.hvmigrate.agent.v1.CancelJobResponse\x12U\n" +
 	"\bListJobs\x12#.hvmigrate.agent.v1.ListJobsRequest\x1a$.hvmigrate.agent.v1.ListJobsResponse\x12^\n" +
 	"\vSetThrottle\x12&.hvmigrate.agent.v1.SetThrottleRequest\x1a'.hvmigrate.agent.v1.SetThrottleResponse\x12^\n" +
-	"\vGetThrottle\x12&.hvmigrate.agent.v1.GetThrottleRequest\x1a'.hvmigrate.agent.v1.GetThrottleResponseB\xbf\x01\n" +
+	"\vGetThrottle\x12&.hvmigrate.agent.v1.GetThrottleRequest\x1a'.hvmigrate.agent.v1.GetThrottleResponse\x12W\n" +
+	"\bHashDisk\x12#.hvmigrate.agent.v1.HashDiskRequest\x1a$.hvmigrate.agent.v1.HashDiskResponse0\x01B\xbf\x01\n" +
 	"\x16com.hvmigrate.agent.v1B\n" +
 	"AgentProtoP\x01Z/hvmigrate/shared/gen/hvmigrate/agent/v1;agentv1\xa2\x02\x03HAX\xaa\x02\x12Hvmigrate.Agent.V1\xca\x02\x12Hvmigrate\\Agent\\V1\xe2\x02\x1eHvmigrate\\Agent\\V1\\GPBMetadata\xea\x02\x14Hvmigrate::Agent::V1b\x06proto3"
 
@@ -1832,7 +1961,7 @@ func file_hvmigrate_agent_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_hvmigrate_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_hvmigrate_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_hvmigrate_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_hvmigrate_agent_v1_agent_proto_goTypes = []any{
 	(ErrorReason)(0),                 // 0: hvmigrate.agent.v1.ErrorReason
 	(JobKind)(0),                     // 1: hvmigrate.agent.v1.JobKind
@@ -1861,6 +1990,8 @@ var file_hvmigrate_agent_v1_agent_proto_goTypes = []any{
 	(*SetThrottleResponse)(nil),      // 24: hvmigrate.agent.v1.SetThrottleResponse
 	(*GetThrottleRequest)(nil),       // 25: hvmigrate.agent.v1.GetThrottleRequest
 	(*GetThrottleResponse)(nil),      // 26: hvmigrate.agent.v1.GetThrottleResponse
+	(*HashDiskRequest)(nil),          // 27: hvmigrate.agent.v1.HashDiskRequest
+	(*HashDiskResponse)(nil),         // 28: hvmigrate.agent.v1.HashDiskResponse
 }
 var file_hvmigrate_agent_v1_agent_proto_depIdxs = []int32{
 	20, // 0: hvmigrate.agent.v1.StartInitialCopyResponse.job:type_name -> hvmigrate.agent.v1.JobProgress
@@ -1889,18 +2020,20 @@ var file_hvmigrate_agent_v1_agent_proto_depIdxs = []int32{
 	18, // 23: hvmigrate.agent.v1.AgentService.ListJobs:input_type -> hvmigrate.agent.v1.ListJobsRequest
 	23, // 24: hvmigrate.agent.v1.AgentService.SetThrottle:input_type -> hvmigrate.agent.v1.SetThrottleRequest
 	25, // 25: hvmigrate.agent.v1.AgentService.GetThrottle:input_type -> hvmigrate.agent.v1.GetThrottleRequest
-	4,  // 26: hvmigrate.agent.v1.AgentService.Handshake:output_type -> hvmigrate.agent.v1.HandshakeResponse
-	6,  // 27: hvmigrate.agent.v1.AgentService.GetStatus:output_type -> hvmigrate.agent.v1.GetStatusResponse
-	8,  // 28: hvmigrate.agent.v1.AgentService.Shutdown:output_type -> hvmigrate.agent.v1.ShutdownResponse
-	10, // 29: hvmigrate.agent.v1.AgentService.StartInitialCopy:output_type -> hvmigrate.agent.v1.StartInitialCopyResponse
-	13, // 30: hvmigrate.agent.v1.AgentService.StartCycleUpload:output_type -> hvmigrate.agent.v1.StartCycleUploadResponse
-	15, // 31: hvmigrate.agent.v1.AgentService.WatchJob:output_type -> hvmigrate.agent.v1.WatchJobResponse
-	17, // 32: hvmigrate.agent.v1.AgentService.CancelJob:output_type -> hvmigrate.agent.v1.CancelJobResponse
-	19, // 33: hvmigrate.agent.v1.AgentService.ListJobs:output_type -> hvmigrate.agent.v1.ListJobsResponse
-	24, // 34: hvmigrate.agent.v1.AgentService.SetThrottle:output_type -> hvmigrate.agent.v1.SetThrottleResponse
-	26, // 35: hvmigrate.agent.v1.AgentService.GetThrottle:output_type -> hvmigrate.agent.v1.GetThrottleResponse
-	26, // [26:36] is the sub-list for method output_type
-	16, // [16:26] is the sub-list for method input_type
+	27, // 26: hvmigrate.agent.v1.AgentService.HashDisk:input_type -> hvmigrate.agent.v1.HashDiskRequest
+	4,  // 27: hvmigrate.agent.v1.AgentService.Handshake:output_type -> hvmigrate.agent.v1.HandshakeResponse
+	6,  // 28: hvmigrate.agent.v1.AgentService.GetStatus:output_type -> hvmigrate.agent.v1.GetStatusResponse
+	8,  // 29: hvmigrate.agent.v1.AgentService.Shutdown:output_type -> hvmigrate.agent.v1.ShutdownResponse
+	10, // 30: hvmigrate.agent.v1.AgentService.StartInitialCopy:output_type -> hvmigrate.agent.v1.StartInitialCopyResponse
+	13, // 31: hvmigrate.agent.v1.AgentService.StartCycleUpload:output_type -> hvmigrate.agent.v1.StartCycleUploadResponse
+	15, // 32: hvmigrate.agent.v1.AgentService.WatchJob:output_type -> hvmigrate.agent.v1.WatchJobResponse
+	17, // 33: hvmigrate.agent.v1.AgentService.CancelJob:output_type -> hvmigrate.agent.v1.CancelJobResponse
+	19, // 34: hvmigrate.agent.v1.AgentService.ListJobs:output_type -> hvmigrate.agent.v1.ListJobsResponse
+	24, // 35: hvmigrate.agent.v1.AgentService.SetThrottle:output_type -> hvmigrate.agent.v1.SetThrottleResponse
+	26, // 36: hvmigrate.agent.v1.AgentService.GetThrottle:output_type -> hvmigrate.agent.v1.GetThrottleResponse
+	28, // 37: hvmigrate.agent.v1.AgentService.HashDisk:output_type -> hvmigrate.agent.v1.HashDiskResponse
+	27, // [27:38] is the sub-list for method output_type
+	16, // [16:27] is the sub-list for method input_type
 	16, // [16:16] is the sub-list for extension type_name
 	16, // [16:16] is the sub-list for extension extendee
 	0,  // [0:16] is the sub-list for field type_name
@@ -1917,7 +2050,7 @@ func file_hvmigrate_agent_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hvmigrate_agent_v1_agent_proto_rawDesc), len(file_hvmigrate_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,7 @@ const (
 	AgentService_ListJobs_FullMethodName         = "/hvmigrate.agent.v1.AgentService/ListJobs"
 	AgentService_SetThrottle_FullMethodName      = "/hvmigrate.agent.v1.AgentService/SetThrottle"
 	AgentService_GetThrottle_FullMethodName      = "/hvmigrate.agent.v1.AgentService/GetThrottle"
+	AgentService_HashDisk_FullMethodName         = "/hvmigrate.agent.v1.AgentService/HashDisk"
 )
 
 // AgentServiceClient is the client API for AgentService service.
@@ -70,6 +71,9 @@ type AgentServiceClient interface {
 	SetThrottle(ctx context.Context, in *SetThrottleRequest, opts ...grpc.CallOption) (*SetThrottleResponse, error)
 	// GetThrottle returns the host-wide upload limits and the limit in force.
 	GetThrottle(ctx context.Context, in *GetThrottleRequest, opts ...grpc.CallOption) (*GetThrottleResponse, error)
+	// HashDisk streams SHA-256 hashes of fixed-size chunks of a disk, for a
+	// migration's verification and a resync's comparison with the replica.
+	HashDisk(ctx context.Context, in *HashDiskRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[HashDiskResponse], error)
 }
 
 type agentServiceClient struct {
@@ -189,6 +193,25 @@ func (c *agentServiceClient) GetThrottle(ctx context.Context, in *GetThrottleReq
 	return out, nil
 }
 
+func (c *agentServiceClient) HashDisk(ctx context.Context, in *HashDiskRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[HashDiskResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AgentService_ServiceDesc.Streams[1], AgentService_HashDisk_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[HashDiskRequest, HashDiskResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_HashDiskClient = grpc.ServerStreamingClient[HashDiskResponse]
+
 // AgentServiceServer is the server API for AgentService service.
 // All implementations must embed UnimplementedAgentServiceServer
 // for forward compatibility.
@@ -228,6 +251,9 @@ type AgentServiceServer interface {
 	SetThrottle(context.Context, *SetThrottleRequest) (*SetThrottleResponse, error)
 	// GetThrottle returns the host-wide upload limits and the limit in force.
 	GetThrottle(context.Context, *GetThrottleRequest) (*GetThrottleResponse, error)
+	// HashDisk streams SHA-256 hashes of fixed-size chunks of a disk, for a
+	// migration's verification and a resync's comparison with the replica.
+	HashDisk(*HashDiskRequest, grpc.ServerStreamingServer[HashDiskResponse]) error
 	mustEmbedUnimplementedAgentServiceServer()
 }
 
@@ -267,6 +293,9 @@ func (UnimplementedAgentServiceServer) SetThrottle(context.Context, *SetThrottle
 }
 func (UnimplementedAgentServiceServer) GetThrottle(context.Context, *GetThrottleRequest) (*GetThrottleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetThrottle not implemented")
+}
+func (UnimplementedAgentServiceServer) HashDisk(*HashDiskRequest, grpc.ServerStreamingServer[HashDiskResponse]) error {
+	return status.Error(codes.Unimplemented, "method HashDisk not implemented")
 }
 func (UnimplementedAgentServiceServer) mustEmbedUnimplementedAgentServiceServer() {}
 func (UnimplementedAgentServiceServer) testEmbeddedByValue()                      {}
@@ -462,6 +491,17 @@ func _AgentService_GetThrottle_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AgentService_HashDisk_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(HashDiskRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AgentServiceServer).HashDisk(m, &grpc.GenericServerStream[HashDiskRequest, HashDiskResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_HashDiskServer = grpc.ServerStreamingServer[HashDiskResponse]
+
 // AgentService_ServiceDesc is the grpc.ServiceDesc for AgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -510,6 +550,11 @@ var AgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchJob",
 			Handler:       _AgentService_WatchJob_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "HashDisk",
+			Handler:       _AgentService_HashDisk_Handler,
 			ServerStreams: true,
 		},
 	},
