@@ -47,7 +47,7 @@ func NewRootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&lf.level, "log-level", "", "trace, debug, info, warn or error (default: $"+logging.LevelEnv+" or info)")
 	root.PersistentFlags().BoolVar(&lf.json, "log-json", false, "log one JSON object per line")
-	root.AddCommand(newRunCommand(&lf), newVersionCommand())
+	root.AddCommand(newRunCommand(&lf), newVersionCommand(), newRegisterCommand(), newStatusCommand())
 	return root
 }
 

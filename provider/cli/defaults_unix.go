@@ -1,0 +1,5 @@
+//go:build !windows
+
+package cli
+
+func defaultIdentityDir() string { return "/var/lib/hvmigrate/provider/identity" }
