@@ -19,8 +19,8 @@ import (
 // toxicPhases are the network faults laid between the agent and storage in
 // turn, each for a moment, while a copy runs.
 var toxicPhases = []string{
+	`{"name":"reset","type":"reset_peer","stream":"upstream","toxicity":1.0,"attributes":{"timeout":50}}`,
 	`{"name":"slow","type":"bandwidth","stream":"upstream","attributes":{"rate":2000}}`,
-	`{"name":"reset","type":"reset_peer","stream":"upstream","toxicity":0.5,"attributes":{"timeout":50}}`,
 	`{"name":"blackhole","type":"timeout","stream":"upstream","attributes":{"timeout":0}}`,
 	`{"name":"slices","type":"slicer","stream":"downstream","attributes":{"average_size":64,"size_variation":32,"delay":200}}`,
 	`{"name":"cut","type":"limit_data","stream":"upstream","attributes":{"bytes":300000}}`,
@@ -49,18 +49,28 @@ func TestCopy_networkFaults(t *testing.T) {
 	const size, data = 40 << 20, 16 << 20
 	oracle := makeDisk(t, disk, size, data, 9)
 	url, sig := st.sasVia(t, "faults.vhd", proxy.Listen)
-	copyProc := startAgent(t, "copy", "--threads", "4", "--limit", "60Mbps", "--try-timeout", "2s",
+	// The first fault (every connection reset) is in place before the copy
+	// starts, so its first requests must be retried.
+	first, err := proxy.Toxics.AddToxicJson(strings.NewReader(toxicPhases[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyProc := startAgent(t, "copy", "--threads", "4", "--limit", "30Mbps", "--try-timeout", "2s",
 		"--state", filepath.Join(dir, "copy.db"), "--storage-ca", st.caFile, "--quiet", disk, url)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		for i := 0; ctx.Err() == nil; i++ {
-			phase := toxicPhases[i%len(toxicPhases)]
-			w, err := proxy.Toxics.AddToxicJson(strings.NewReader(phase))
-			if err != nil {
-				t.Errorf("add toxic: %v", err)
-				return
+		// Each fault comes once, for a moment; then the link heals (the
+		// latency stays) and the copy must finish.
+		for i := 0; i < len(toxicPhases) && ctx.Err() == nil; i++ {
+			w := first
+			if i > 0 {
+				var err error
+				if w, err = proxy.Toxics.AddToxicJson(strings.NewReader(toxicPhases[i])); err != nil {
+					t.Errorf("add toxic: %v", err)
+					return
+				}
 			}
 			select {
 			case <-ctx.Done():

@@ -95,8 +95,7 @@ func (c *Copy) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load copy journal: %w", err)
 	}
-	resumed := size != 0
-	if !resumed {
+	if size == 0 {
 		size = c.Config.chunkSizeFor()
 		if err := c.Journal.Begin(size); err != nil {
 			return fmt.Errorf("begin copy journal: %w", err)
@@ -104,10 +103,12 @@ func (c *Copy) Run(ctx context.Context) error {
 	}
 	dataSize := roundUp(c.Image.Size(), 1<<20)
 	err = c.Store.CreatePageBlob(ctx, c.Blob, dataSize+int64(len(c.Footer)))
-	if resumed && errors.Is(err, blob.ErrExists) {
-		// This copy created the blob in an earlier run; a SAS without read
-		// permission cannot confirm its size, and need not: the name is
-		// this disk's alone.
+	if errors.Is(err, blob.ErrExists) {
+		// The hub creates each replica before it grants write access to it,
+		// or this copy created it in an earlier run. A write-only SAS cannot
+		// read the size back to compare, and need not: the name is this
+		// disk's alone, and a blob of the wrong size refuses writes past
+		// its end.
 		err = nil
 	}
 	if err != nil {
