@@ -23,6 +23,7 @@ import (
 	"hvmigrate/agent/internal/throttle"
 	"hvmigrate/agent/internal/transfer"
 	"hvmigrate/agent/internal/upload"
+	"hvmigrate/shared/cmdline"
 	"hvmigrate/shared/secret"
 	"hvmigrate/shared/units"
 )
@@ -39,7 +40,7 @@ type copyConfig struct {
 	cpuProf   string
 }
 
-func newCopyCommand(lf *logFlags) *cobra.Command {
+func newCopyCommand(lf *cmdline.LogFlags) *cobra.Command {
 	cfg := copyConfig{threads: hostlimits.DefaultThreads, limit: "unlimited", state: defaultCopyState()}
 	cmd := &cobra.Command{
 		Use:   "copy [flags] DISK URL",
@@ -51,9 +52,9 @@ with a SAS that allows writing it. Run the same command again to resume an
 interrupted copy; only the chunks that were in flight are sent again.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			log, err := lf.logger("hvm-agent", cmd.ErrOrStderr())
+			log, err := lf.Logger("hvm-agent", cmd.ErrOrStderr())
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			return runCopy(cmd.Context(), log, cfg, args[0], secret.New(args[1]), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
@@ -72,16 +73,16 @@ interrupted copy; only the chunks that were in flight are sent again.`,
 
 func runCopy(ctx context.Context, log hclog.Logger, cfg copyConfig, disk string, target secret.String, stdout, stderr io.Writer) error {
 	if cfg.threads < 1 || cfg.threads > hostlimits.MaxThreads {
-		return usageError{fmt.Errorf("--threads %d: want 1 to %d", cfg.threads, hostlimits.MaxThreads)}
+		return cmdline.Usage(fmt.Errorf("--threads %d: want 1 to %d", cfg.threads, hostlimits.MaxThreads))
 	}
 	bw, err := units.ParseBandwidth(cfg.limit)
 	if err != nil {
-		return usageError{fmt.Errorf("--limit: %w", err)}
+		return cmdline.Usage(fmt.Errorf("--limit: %w", err))
 	}
 	endpoint := cfg.endpoint
 	if endpoint == "" {
 		if endpoint, err = endpointOf(target); err != nil {
-			return usageError{err}
+			return cmdline.Usage(err)
 		}
 	}
 	abs, err := filepath.Abs(disk)

@@ -19,6 +19,7 @@ import (
 	"hvmigrate/agent/internal/service"
 	"hvmigrate/agent/internal/throttle"
 	"hvmigrate/agent/internal/transfer"
+	"hvmigrate/shared/cmdline"
 	"hvmigrate/shared/ipc"
 	"hvmigrate/shared/version"
 )
@@ -32,16 +33,16 @@ type serveConfig struct {
 	grace           time.Duration
 }
 
-func newServeCommand(lf *logFlags) *cobra.Command {
+func newServeCommand(lf *cmdline.LogFlags) *cobra.Command {
 	cfg := serveConfig{endpoint: ipc.DefaultAgentEndpoint(), stateDir: defaultStateDir(), grace: 30 * time.Second}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the agent service on the local socket (or named pipe)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := lf.logger("hvm-agent", cmd.ErrOrStderr())
+			log, err := lf.Logger("hvm-agent", cmd.ErrOrStderr())
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			return serve(cmd.Context(), log, cfg)
 		},

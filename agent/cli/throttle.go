@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"hvmigrate/shared/cmdline"
 	agentv1 "hvmigrate/shared/gen/hvmigrate/agent/v1"
 	"hvmigrate/shared/ipc"
 	"hvmigrate/shared/units"
@@ -66,7 +67,7 @@ func newThrottleSetCommand(endpoint *string) *cobra.Command {
 				}
 				s := cur.GetSettings()
 				if err := f.apply(cmd, s); err != nil {
-					return usageError{err}
+					return cmdline.Usage(err)
 				}
 				resp, err := c.SetThrottle(ctx, &agentv1.SetThrottleRequest{Settings: s})
 				if err != nil {

@@ -3,79 +3,44 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os/signal"
 	"runtime"
-	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
 	"hvmigrate/hub/internal/hubserver"
-	"hvmigrate/shared/logging"
+	"hvmigrate/shared/cmdline"
 	"hvmigrate/shared/version"
 )
 
 // Exit codes of hvm-hub.
 const (
-	ExitOK    = 0
-	ExitError = 1
-	ExitUsage = 2
+	ExitOK    = cmdline.ExitOK
+	ExitError = cmdline.ExitError
+	ExitUsage = cmdline.ExitUsage
 )
-
-type logFlags struct {
-	level string
-	json  bool
-}
-
-func (f *logFlags) logger(out io.Writer) (hclog.Logger, error) {
-	cfg := logging.DefaultConfig("hvm-hub")
-	cfg.Level, cfg.JSON, cfg.Output = f.level, f.json, out
-	return logging.New(cfg)
-}
 
 // NewRootCommand builds the hvm-hub command tree.
 func NewRootCommand() *cobra.Command {
-	var lf logFlags
+	var lf cmdline.LogFlags
 	root := &cobra.Command{
 		Use:           "hvm-hub",
 		Short:         "The hvmigrate hub: projects, host identities and the provider stream",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&lf.level, "log-level", "", "trace, debug, info, warn or error (default: $"+logging.LevelEnv+" or info)")
-	root.PersistentFlags().BoolVar(&lf.json, "log-json", false, "log one JSON object per line")
+	lf.Register(root)
 	root.AddCommand(newInitCommand(), newServeCommand(&lf), newStorageCommand(), newVersionCommand())
 	return root
 }
 
 // Main runs the command line with args and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	root := NewRootCommand()
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
-	}
-	fmt.Fprintln(stderr, "hvm-hub:", err)
-	var ue usageError
-	if errors.As(err, &ue) {
-		return ExitUsage
-	}
-	return ExitError
+	return cmdline.Run(NewRootCommand(), args, stdout, stderr, nil)
 }
-
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
 
 func newInitCommand() *cobra.Command {
 	cfg := hubserver.DefaultConfig()
@@ -86,7 +51,7 @@ func newInitCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
-				return usageError{errors.New("--dir is required")}
+				return cmdline.Usage(errors.New("--dir is required"))
 			}
 			if err := hubserver.Init(cmd.Context(), dir, cfg); err != nil {
 				return err
@@ -121,7 +86,7 @@ config path (see "hvmctl --help"). Start the hub with: hvm-hub serve --dir %s
 	return err
 }
 
-func newServeCommand(lf *logFlags) *cobra.Command {
+func newServeCommand(lf *cmdline.LogFlags) *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -129,11 +94,11 @@ func newServeCommand(lf *logFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
-				return usageError{errors.New("--dir is required")}
+				return cmdline.Usage(errors.New("--dir is required"))
 			}
-			log, err := lf.logger(cmd.ErrOrStderr())
+			log, err := lf.Logger("hvm-hub", cmd.ErrOrStderr())
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			log.Info("hub starting", "version", version.Release(), "dir", dir)
 			h, err := hubserver.Open(cmd.Context(), dir, nil, log)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hvmigrate/hub/internal/hubserver"
+	"hvmigrate/shared/cmdline"
 	"hvmigrate/shared/secret"
 )
 
@@ -33,7 +34,7 @@ stored in the hub directory with mode 0600. Restart "hvm-hub serve" afterwards.`
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" || sc.Endpoint == "" || sc.Account == "" || keyFile == "" {
-				return usageError{errors.New("--dir, --endpoint, --account and --key-file are required")}
+				return cmdline.Usage(errors.New("--dir, --endpoint, --account and --key-file are required"))
 			}
 			key, err := readKey(cmd.InOrStdin(), keyFile)
 			if err != nil {

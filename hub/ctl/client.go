@@ -15,6 +15,7 @@ import (
 	grpccreds "google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
+	"hvmigrate/shared/cmdline"
 	adminv1 "hvmigrate/shared/gen/hvmigrate/admin/v1"
 	"hvmigrate/shared/identity"
 	"hvmigrate/shared/secret"
@@ -47,7 +48,7 @@ func (o *options) connect() (*session, error) {
 	}
 	host, _, err := net.SplitHostPort(hub)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("hub address %q: %w", hub, err)}
+		return nil, cmdline.Usage(fmt.Errorf("hub address %q: %w", hub, err))
 	}
 	cfg := &tls.Config{
 		MinVersion:   tls.VersionTLS13,

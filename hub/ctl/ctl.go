@@ -8,15 +8,13 @@
 package ctl
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hvmigrate/shared/cmdline"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -30,9 +28,9 @@ const (
 
 // Exit codes of hvmctl.
 const (
-	ExitOK    = 0
-	ExitError = 1
-	ExitUsage = 2
+	ExitOK    = cmdline.ExitOK
+	ExitError = cmdline.ExitError
+	ExitUsage = cmdline.ExitUsage
 )
 
 // options are the global flags.
@@ -79,27 +77,8 @@ directory. Output is an aligned table; -o json prints JSON for scripts.`,
 
 // Main runs hvmctl with args and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	root := NewRootCommand()
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
-	}
-	fmt.Fprintln(stderr, "hvmctl:", err)
-	var ue usageError
-	if errors.As(err, &ue) {
-		return ExitUsage
-	}
-	return ExitError
+	return cmdline.Run(NewRootCommand(), args, stdout, stderr, nil)
 }
-
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
 
 // resolve fills hub and credential from the environment and config file.
 func (o *options) resolve() (hub, credential string, err error) {
@@ -116,7 +95,7 @@ func (o *options) resolve() (hub, credential string, err error) {
 	}
 	fc, err := readConfig(path)
 	if err != nil {
-		return "", "", usageError{fmt.Errorf("no hub given: pass --hub and --credential, set %s and %s, or point %s at the hvmctl.json hvm-hub init wrote (%w)", EnvHub, EnvCredential, EnvConfig, err)}
+		return "", "", cmdline.Usage(fmt.Errorf("no hub given: pass --hub and --credential, set %s and %s, or point %s at the hvmctl.json hvm-hub init wrote (%w)", EnvHub, EnvCredential, EnvConfig, err))
 	}
 	return firstOf(hub, fc.Hub), firstOf(credential, fc.Credential), nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hvmigrate/shared/cmdline"
 	adminv1 "hvmigrate/shared/gen/hvmigrate/admin/v1"
 	"hvmigrate/shared/identity"
 )
@@ -57,7 +58,7 @@ func newKeyCreateCommand(o *options) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if project == "" {
-				return usageError{fmt.Errorf("--project is required")}
+				return cmdline.Usage(fmt.Errorf("--project is required"))
 			}
 			d, err := parseValidity(valid)
 			if err != nil {

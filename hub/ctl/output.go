@@ -3,6 +3,7 @@ package ctl
 import (
 	"encoding/json"
 	"fmt"
+	"hvmigrate/shared/cmdline"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -36,7 +37,7 @@ func (o *options) emit(w io.Writer, v any, t *table) error {
 	case "table", "":
 		return t.write(w)
 	}
-	return usageError{fmt.Errorf("output %q: use table or json", o.output)}
+	return cmdline.Usage(fmt.Errorf("output %q: use table or json", o.output))
 }
 
 // when formats a unix time for people; 0 is "-".
@@ -61,13 +62,13 @@ func parseValidity(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n int
 		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != days {
-			return 0, usageError{fmt.Errorf("validity %q: use e.g. 5d or 36h", s)}
+			return 0, cmdline.Usage(fmt.Errorf("validity %q: use e.g. 5d or 36h", s))
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, usageError{fmt.Errorf("validity %q: use e.g. 5d or 36h", s)}
+		return 0, cmdline.Usage(fmt.Errorf("validity %q: use e.g. 5d or 36h", s))
 	}
 	return d, nil
 }

@@ -5,11 +5,12 @@ import (
 
 	"hvmigrate/provider/internal/agentclient"
 	"hvmigrate/provider/internal/hublink"
+	"hvmigrate/shared/cmdline"
 	"hvmigrate/shared/ipc"
 	"hvmigrate/shared/version"
 )
 
-func newRunCommand(lf *logFlags) *cobra.Command {
+func newRunCommand(lf *cmdline.LogFlags) *cobra.Command {
 	cfg := agentclient.DefaultLinkConfig(ipc.DefaultAgentEndpoint())
 	hub := hubOptions{link: hublink.DefaultConfig()}
 	cmd := &cobra.Command{
@@ -17,13 +18,13 @@ func newRunCommand(lf *logFlags) *cobra.Command {
 		Short: "Run the provider service: keep the link to the local agent up and, with --identity, replicate as the hub commands",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := lf.logger("hvm-provider", cmd.ErrOrStderr())
+			log, err := lf.Logger("hvm-provider", cmd.ErrOrStderr())
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			if hub.enabled() {
 				if err := hub.check(); err != nil {
-					return usageError{err}
+					return cmdline.Usage(err)
 				}
 			}
 			log.Info("provider starting", "version", version.Release(), "agent_endpoint", cfg.Endpoint)

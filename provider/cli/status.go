@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hvmigrate/provider/internal/replication/status"
+	"hvmigrate/shared/cmdline"
 )
 
 // newStatusCommand builds `hvm-provider status`: the local view of
@@ -20,7 +21,7 @@ func newStatusCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if path == "" {
-				return usageError{errors.New("--store is required")}
+				return cmdline.Usage(errors.New("--store is required"))
 			}
 			states, err := status.Load(path, wait)
 			if err != nil {

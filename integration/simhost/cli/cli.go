@@ -10,21 +10,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"hvmigrate/integration/simhost/client"
+	"hvmigrate/shared/cmdline"
 )
 
 // Exit codes of hvm-simhost.
 const (
-	ExitOK    = 0
-	ExitError = 1
-	ExitUsage = 2
+	ExitOK    = cmdline.ExitOK
+	ExitError = cmdline.ExitError
+	ExitUsage = cmdline.ExitUsage
 )
 
 // SocketEnv overrides the default socket path.
@@ -42,22 +41,7 @@ type globals struct {
 // and SIGTERM cancel the context: a running daemon stops gracefully and a
 // running workload ends.
 func Main(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	root := NewRootCommand()
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
-	}
-	fmt.Fprintln(stderr, "hvm-simhost:", err)
-	var ue usageError
-	if errors.As(err, &ue) {
-		return ExitUsage
-	}
-	return ExitError
+	return cmdline.Run(NewRootCommand(), args, stdout, stderr, nil)
 }
 
 // NewRootCommand builds the hvm-simhost command tree.
@@ -69,7 +53,7 @@ func NewRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdline.Usage(err) })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.socket, "socket", defaultSocket(), "the daemon's socket (env "+SocketEnv+")")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
@@ -93,14 +77,11 @@ func defaultSocket() string {
 }
 
 // usageError marks errors in how the command was called.
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
 
 // dial connects to the daemon.
 func (g *globals) dial() (*client.Client, error) {
 	if g.output != "text" && g.output != "json" {
-		return nil, usageError{fmt.Errorf("--output %q: want text or json", g.output)}
+		return nil, cmdline.Usage(fmt.Errorf("--output %q: want text or json", g.output))
 	}
 	return client.Dial(g.socket)
 }

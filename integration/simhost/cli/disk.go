@@ -12,6 +12,7 @@ import (
 
 	"hvmigrate/integration/simhost"
 	"hvmigrate/integration/simhost/client"
+	"hvmigrate/shared/cmdline"
 )
 
 func newWriteCommand(g *globals) *cobra.Command {
@@ -27,7 +28,7 @@ func newWriteCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req, err := writeRequest(disk, offset, length, file, pattern)
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			return g.run(cmd, func(ctx context.Context, c *client.Client) error {
 				vm, err := resolve(ctx, c, args[0])
@@ -87,7 +88,7 @@ func newWorkloadCommand(g *globals) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := workloadSpec(&spec, disks, sizes, rate, total, pattern); err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			return g.run(cmd, func(ctx context.Context, c *client.Client) error {
 				return runWorkload(ctx, cmd, g, c, args[0], spec)

@@ -9,6 +9,7 @@ import (
 
 	"hvmigrate/integration/simhost"
 	"hvmigrate/integration/simhost/server"
+	"hvmigrate/shared/cmdline"
 	"hvmigrate/shared/ipc"
 	"hvmigrate/shared/logging"
 )
@@ -22,11 +23,11 @@ func newServeCommand(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
-				return usageError{fmt.Errorf("--dir is required: the directory that holds the VMs")}
+				return cmdline.Usage(fmt.Errorf("--dir is required: the directory that holds the VMs"))
 			}
 			log, err := g.logger(cmd)
 			if err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			cfg := simhost.DefaultConfig(dir)
 			cfg.Logger, cfg.ChecksumOnSwitch, cfg.SyncLogs = log.Named("daemon"), !noChecksums, !noSync

@@ -9,6 +9,7 @@ import (
 
 	"hvmigrate/integration/simhost"
 	"hvmigrate/integration/simhost/client"
+	"hvmigrate/shared/cmdline"
 )
 
 func newVMCommand(g *globals) *cobra.Command {
@@ -31,7 +32,7 @@ func newVMCreateCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec.Name = args[0]
 			if err := parseVMFlags(&spec, disks, nics, memory); err != nil {
-				return usageError{err}
+				return cmdline.Usage(err)
 			}
 			return g.run(cmd, func(ctx context.Context, c *client.Client) error {
 				vm, err := c.CreateVM(ctx, spec)
