@@ -58,7 +58,7 @@ func runHubMode(ctx context.Context, o hubOptions, agentCfg agentclient.LinkConf
 	if err != nil {
 		return fmt.Errorf("load identity from %s: %w", o.identity, err)
 	}
-	hub := hublink.NewHub(o.link, hublink.Deps{Send: hubLink, Agent: agent, Host: backend, Log: log})
+	hub := hublink.NewHub(o.link, hublink.Deps{Send: hubLink, Agent: agent, Host: backend, Hasher: agent, Log: log})
 	dcfg := driver.DefaultConfig()
 	if c := o.link.IntervalCap; c > 0 {
 		dcfg.Machine.MinInterval = min(dcfg.Machine.MinInterval, c)

@@ -68,10 +68,7 @@ func (h *Handler) HandleCommand(ctx context.Context, c hubclient.Command) error 
 	case c.TestMigrate != nil:
 		return h.submit(ctx, c.TestMigrate.VMID, replication.TestMigrate{})
 	case c.Migrate != nil:
-		if c.Migrate.ShutdownSource {
-			h.log.Warn("migrate asks to shut the source down; the vm's policy decides", "vm_id", c.Migrate.VMID)
-		}
-		return h.submit(ctx, c.Migrate.VMID, replication.Migrate{})
+		return h.submit(ctx, c.Migrate.VMID, replication.Migrate{Shutdown: c.Migrate.ShutdownSource})
 	}
 	h.log.Warn("command of an unknown kind ignored", "command_id", c.ID)
 	return nil

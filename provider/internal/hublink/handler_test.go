@@ -102,7 +102,7 @@ func TestHandler_commandsReachTheDriver(t *testing.T) {
 		{"disable", hubclient.Command{DisableReplication: &hubclient.VMCommand{VMID: testVM}}, replication.Disable{}},
 		{"resync", hubclient.Command{Resync: &hubclient.VMCommand{VMID: testVM}}, replication.Resync{Reason: "requested by the hub"}},
 		{"test_migrate", hubclient.Command{TestMigrate: &hubclient.TestMigrate{VMID: testVM, RecoveryPointID: "3"}}, replication.TestMigrate{}},
-		{"migrate", hubclient.Command{Migrate: &hubclient.Migrate{VMID: testVM, ShutdownSource: true}}, replication.Migrate{}},
+		{"migrate", hubclient.Command{Migrate: &hubclient.Migrate{VMID: testVM, ShutdownSource: true}}, replication.Migrate{Shutdown: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

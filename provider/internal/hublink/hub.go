@@ -49,6 +49,8 @@ type Hub struct {
 	send   Sender
 	grants *grants
 	base   *baseMarker
+	hasher Hasher
+	vms    VMSource
 	log    hclog.Logger
 }
 
@@ -62,7 +64,10 @@ type Deps struct {
 	// (see ReportCycle); Host gives that cycle's disk sizes.
 	Agent Marker
 	Host  VMSource
-	Log   hclog.Logger
+	// Hasher hashes the stopped VM's disks after a final cycle, for the
+	// hub's migration check.
+	Hasher Hasher
+	Log    hclog.Logger
 }
 
 // NewHub returns the adapter.
@@ -70,7 +75,7 @@ func NewHub(cfg Config, deps Deps) *Hub {
 	if deps.Log == nil {
 		deps.Log = hclog.NewNullLogger()
 	}
-	h := &Hub{cfg: cfg, send: deps.Send, grants: newGrants(), log: deps.Log.Named("hublink")}
+	h := &Hub{cfg: cfg, send: deps.Send, grants: newGrants(), hasher: deps.Hasher, vms: deps.Host, log: deps.Log.Named("hublink")}
 	h.base = &baseMarker{hub: h, agent: deps.Agent, vms: deps.Host}
 	return h
 }
@@ -98,6 +103,11 @@ func (h *Hub) ReportCycle(ctx context.Context, m replication.Manifest) error {
 		}
 		var err error
 		if m, err = h.base.upload(ctx, m); err != nil {
+			return err
+		}
+	}
+	if m.Kind == replication.ManifestFinal {
+		if err := h.reportSourceHashes(ctx, m); err != nil {
 			return err
 		}
 	}

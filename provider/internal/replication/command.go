@@ -75,11 +75,12 @@ func (s *State) unpause() error {
 
 // migrate lets the cycle in flight finish, then shuts down and runs the
 // final cycle.
-func (s *State) migrate() ([]Action, error) {
+func (s *State) migrate(e Migrate) ([]Action, error) {
 	if s.Phase != PhaseDeltaReplication && s.Phase != PhasePaused {
 		return nil, notIn(s)
 	}
 	s.Phase, s.PausedFrom = PhaseMigrating, ""
+	s.Policy.ShutdownOnMigrate = e.Shutdown
 	if s.InFlight != nil {
 		s.Migrate = MigrateDraining
 		return nil, nil

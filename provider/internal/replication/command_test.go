@@ -38,9 +38,14 @@ func TestConfigNext_commandTransitions(t *testing.T) {
 		{"pause", toDelta(), Pause{}, PhasePaused, []string{}, nil},
 		{"unpause", toPaused(), Unpause{}, PhaseDeltaReplication, []string{}, nil},
 		{"paused vm finishes its cycle", append(toUploading(), Pause{}), uploaded(2), PhasePaused, []string{"report"}, nil},
-		{"migrate idle", toDelta(), Migrate{}, PhaseMigrating, []string{"shutdown_guest"}, func(t *testing.T, _ State, acts []Action) {
+		{"migrate idle", toDelta(), Migrate{Shutdown: true}, PhaseMigrating, []string{"shutdown_guest"}, func(t *testing.T, _ State, acts []Action) {
 			if !acts[0].(ShutdownGuest).Shutdown {
-				t.Error("policy asks for shutdown")
+				t.Error("the command asks for shutdown")
+			}
+		}},
+		{"migrate without shutdown", toDelta(), Migrate{}, PhaseMigrating, []string{"shutdown_guest"}, func(t *testing.T, _ State, acts []Action) {
+			if acts[0].(ShutdownGuest).Shutdown {
+				t.Error("the command asks for no shutdown")
 			}
 		}},
 		{"migrate drains", toUploading(), Migrate{}, PhaseMigrating, []string{}, func(t *testing.T, s State, _ []Action) {

@@ -128,8 +128,10 @@ type Pause struct{}
 // Unpause resumes scheduling cycles.
 type Unpause struct{}
 
-// Migrate is the hub's command to cut over.
-type Migrate struct{}
+// Migrate is the hub's command to cut over; Shutdown asks for the guest
+// to be shut down before the final cycle (otherwise the operator has
+// stopped it, and the final cycle waits for nothing).
+type Migrate struct{ Shutdown bool }
 
 // ShutDown reports the guest off (or not shut down, by policy) for the
 // final cycle.

@@ -73,7 +73,7 @@ func (c Config) applyMore(s *State, e Event) ([]Action, error) {
 	case Unpause:
 		return nil, s.unpause()
 	case Migrate:
-		return s.migrate()
+		return s.migrate(e)
 	case ShutDown:
 		return s.shutDown()
 	case TestMigrate:

@@ -149,3 +149,12 @@ func (l LinkAgent) SetThrottle(ctx context.Context, t agentclient.Throttle) (age
 	}
 	return c.SetThrottle(ctx, t)
 }
+
+// HashDisk implements hublink's Hasher on the live agent session.
+func (l LinkAgent) HashDisk(ctx context.Context, path string, chunkBytes int64, fn func(first int64, hashes []string) error) (int64, error) {
+	c, err := l.client()
+	if err != nil {
+		return 0, err
+	}
+	return c.HashDisk(ctx, path, chunkBytes, fn)
+}
