@@ -14,7 +14,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X hvmigrate/shared/version.release=$(VERSION)
 GOTEST_TIMEOUT ?= 30m
 
-.PHONY: all deps build generate check-generate lint fmt-check vet test unit windows fuzz-short bench demo clean
+.PHONY: all deps build generate check-generate lint fmt-check vet test unit windows fuzz-short bench demo clean setup packages check-packages
 
 all: build
 
@@ -29,6 +29,16 @@ build: ## build every binary into bin/
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvmctl ./hub/cmd/hvmctl
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-simhost ./integration/simhost/cmd/hvm-simhost
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/hvm-azurite ./integration/azurite/cmd/hvm-azurite
+	@VERSION='$(VERSION)' scripts/packages.sh setup
+
+setup: ## bin/hvm-setup, carrying freshly built hvm-provider and hvm-agent
+	@VERSION='$(VERSION)' scripts/packages.sh setup
+
+packages: ## the .deb and the .msi into dist/
+	@VERSION='$(VERSION)' scripts/packages.sh
+
+check-packages: ## build both packages and check their contents
+	@scripts/check-packages.sh
 
 generate: ## regenerate Go code from proto/
 	buf generate
@@ -56,7 +66,7 @@ windows: ## the Windows build compiles
 fuzz-short: ## every fuzz target for a short run
 	@scripts/fuzz-short.sh
 
-test: deps lint check-generate unit windows fuzz-short ## everything CI runs
+test: deps lint check-generate unit windows fuzz-short check-packages ## everything CI runs
 
 bench: deps ## benchmark scripts; each prints its figures beside a baseline from the same run
 	@for b in bench/*.sh; do [ -x "$$b" ] || continue; echo "== $$b"; "$$b"; done

@@ -21,6 +21,12 @@ declare -A pkg_for=(
   [qemu-img]=qemu-utils
   [qemu-io]=qemu-utils
   [mkfs.ext4]=e2fsprogs
+  [wixl]=wixl
+  [msiinfo]=msitools
+  [msiextract]=msitools
+  [dpkg-deb]=dpkg
+  [useradd]=passwd
+  [sfdisk]=fdisk
   [node]=nodejs
   [npm]=npm
 )

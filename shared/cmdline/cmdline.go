@@ -38,10 +38,19 @@ func Usage(err error) error { return UsageError{Err: err} }
 // Run executes root with args until it returns or a signal cancels its
 // context, prints a failure as "NAME: error" on stderr, and returns the
 // exit code: classify's answer when it gives one (non-zero), else 2 for a
-// usage error and 1 for any other. classify may be nil.
+// usage error and 1 for any other. classify may be nil. Started by the
+// Windows service control manager, a stop request cancels the context.
 func Run(root *cobra.Command, args []string, stdout, stderr io.Writer, classify func(error) int) int {
+	run := func(ctx context.Context) int { return execute(ctx, root, args, stdout, stderr, classify) }
+	if code, ok := runAsService(root.Name(), run); ok {
+		return code
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	return run(ctx)
+}
+
+func execute(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer, classify func(error) int) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
