@@ -71,6 +71,8 @@ type Config struct {
 	DeadPeerTimeout   Duration `json:"dead_peer_timeout"`
 	// ShutdownGrace is how long serve waits for calls to finish on SIGTERM.
 	ShutdownGrace Duration `json:"shutdown_grace"`
+	// Events is the retention of the events hosts sent.
+	Events EventRetention `json:"events"`
 	// Storage is the storage account replicas go to; nil until set.
 	Storage *StorageConfig `json:"storage,omitempty"`
 }
@@ -86,6 +88,7 @@ func DefaultConfig() Config {
 		HeartbeatInterval: Duration(15 * time.Second),
 		DeadPeerTimeout:   Duration(45 * time.Second),
 		ShutdownGrace:     Duration(10 * time.Second),
+		Events:            DefaultEventRetention(),
 	}
 }
 

@@ -2,6 +2,9 @@ package hubserver
 
 import (
 	"context"
+	"net"
+
+	"google.golang.org/grpc/peer"
 
 	"hvmigrate/hub/internal/registry"
 	"hvmigrate/hub/internal/rpcstatus"
@@ -20,7 +23,7 @@ type registrationAPI struct {
 func (a registrationAPI) Register(ctx context.Context, req *hubv1.RegisterRequest) (*hubv1.RegisterResponse, error) {
 	issued, err := a.reg.Register(ctx, registry.Request{
 		KeyID: req.GetKeyId(), Secret: secret.New(req.GetSecret()), ProjectID: req.GetProjectId(),
-		CSR: req.GetCsrDer(), Hostname: req.GetHostname(),
+		CSR: req.GetCsrDer(), Hostname: req.GetHostname(), Addr: clientAddr(ctx),
 	})
 	if err != nil {
 		return nil, rpcstatus.ToStatus(err)
@@ -52,4 +55,18 @@ func (a providerAPI) RenewCertificate(ctx context.Context, req *hubv1.RenewCerti
 // Connect serves the host's stream.
 func (a providerAPI) Connect(gs hubv1.ProviderService_ConnectServer) error {
 	return a.stream.Connect(gs)
+}
+
+// clientAddr is the caller's IP address without the port, or "" when the
+// transport does not say.
+func clientAddr(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return p.Addr.String()
+	}
+	return host
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -161,9 +162,10 @@ func (h *Hub) Registry() *registry.Registry { return h.reg }
 // Store returns the state store.
 func (h *Hub) Store() *state.Store { return h.store }
 
-// Serve runs both listeners until ctx ends, then stops gracefully: live
-// streams are told the hub is going away, running calls get the shutdown
-// grace, and the database is closed.
+// Serve runs both listeners, the replication operations and the pruning
+// of old events (at start and every Events.Interval) until ctx ends, then
+// stops gracefully: live streams are told the hub is going away, running
+// calls get the shutdown grace, and the database is closed.
 func (h *Hub) Serve(ctx context.Context) error {
 	errc := make(chan error, 2)
 	opsDone := make(chan struct{})
@@ -171,9 +173,12 @@ func (h *Hub) Serve(ctx context.Context) error {
 	defer func() { stopOps(); <-opsDone }()
 	go func() {
 		defer close(opsDone)
+		var wg sync.WaitGroup
+		wg.Go(func() { pruneEvents(opsCtx, h.store, h.cfg.Events, time.Now, h.log.Named("events")) })
 		if h.ops != nil {
 			h.ops.Run(opsCtx)
 		}
+		wg.Wait()
 	}()
 	go func() { errc <- h.provider.Serve(h.lp) }()
 	go func() { errc <- h.admin.Serve(h.la) }()

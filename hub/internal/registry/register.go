@@ -29,6 +29,9 @@ type Request struct {
 	ProjectID string
 	CSR       []byte // DER
 	Hostname  string
+	// Addr is the client's network address without the port; empty
+	// when unknown.
+	Addr string
 }
 
 // Issued is a certificate the registry issued to a host.
@@ -43,7 +46,30 @@ type Issued struct {
 // same key and public key returns the same host id with a new certificate;
 // another public key is refused with state.ErrKeyRedeemed and logged as a
 // probable theft.
+//
+// Failed attempts are limited by Config.Limits, and a refused attempt
+// fails with a *LimitError (ErrRateLimited) saying when to retry:
+//
+//   - Every failure counts against the client address except a used key
+//     (the caller holds the secret and another public key won the key: a
+//     theft, logged as such, or a race between one fleet's installers).
+//     An address over its limit is refused before any check.
+//   - Every failure counts against the key id. A key id over its limit
+//     refuses only attempts that do not carry the key's secret (compared
+//     with a read, not the redeeming transaction), so failures from other
+//     addresses never block the key's holder.
 func (r *Registry) Register(ctx context.Context, req Request) (Issued, error) {
+	if err := r.checkLimits(ctx, req); err != nil {
+		return Issued{}, err
+	}
+	issued, err := r.register(ctx, req)
+	if err != nil {
+		r.countFailure(req, err)
+	}
+	return issued, err
+}
+
+func (r *Registry) register(ctx context.Context, req Request) (Issued, error) {
 	csr, err := r.checkRequest(req)
 	if err != nil {
 		return Issued{}, err

@@ -1,7 +1,9 @@
 // Package registry turns registration keys into host identities: it
 // manages projects and keys, redeems a key for a certificate issued from a
 // CSR, renews certificates, and revokes hosts, with a small cache of host
-// status that the TLS layer consults on every connection.
+// status that the TLS layer consults on every connection. Failed
+// registrations are rate-limited per client address and per key id (see
+// Register and Limits).
 package registry
 
 import (
@@ -34,6 +36,8 @@ type Config struct {
 	// through this registry clears it at once; the TTL bounds staleness
 	// when another process revokes in the same database.
 	StatusCacheTTL time.Duration
+	// Limits bound failed registrations per client address and key id.
+	Limits Limits
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -45,6 +49,7 @@ func DefaultConfig(hub string) Config {
 		CertLifetime:   24 * time.Hour,
 		MaxKeyValidity: 30 * 24 * time.Hour,
 		StatusCacheTTL: 30 * time.Second,
+		Limits:         DefaultLimits(),
 		Now:            time.Now,
 	}
 }
@@ -55,6 +60,9 @@ type Registry struct {
 	store *state.Store
 	ca    *ca.CA
 	log   hclog.Logger
+
+	byAddress *failures
+	byKey     *failures
 
 	mu       sync.Mutex
 	status   map[string]hostStatus
@@ -71,7 +79,9 @@ func New(cfg Config, store *state.Store, authority *ca.CA, log hclog.Logger) *Re
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Registry{cfg: cfg, store: store, ca: authority, log: log, status: map[string]hostStatus{}}
+	return &Registry{cfg: cfg, store: store, ca: authority, log: log, status: map[string]hostStatus{},
+		byAddress: newFailures(cfg.Limits.PerAddress, cfg.Limits.MaxTracked),
+		byKey:     newFailures(cfg.Limits.PerKey, cfg.Limits.MaxTracked)}
 }
 
 // CA returns the certificate authority hosts are issued from.

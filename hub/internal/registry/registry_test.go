@@ -48,7 +48,7 @@ func (f *fixture) advance(d time.Duration) {
 	f.now = f.now.Add(d)
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, tune ...func(*registry.Config)) *fixture {
 	t.Helper()
 	st, err := state.Open(context.Background(), state.DefaultConfig(filepath.Join(t.TempDir(), "hub.db")))
 	if err != nil {
@@ -62,6 +62,9 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{store: st, log: &syncBuf{}, now: time.Now()}
 	cfg := registry.DefaultConfig("hub.example:8443")
 	cfg.Now = f.clock
+	for _, fn := range tune {
+		fn(&cfg)
+	}
 	log := hclog.New(&hclog.LoggerOptions{Output: f.log, Level: hclog.Debug})
 	f.reg = registry.New(cfg, st, authority, log)
 	t.Cleanup(func() {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"hvmigrate/hub/internal/ca"
 	"hvmigrate/hub/internal/registry"
@@ -75,6 +76,9 @@ func ToStatus(err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
+	if lerr := (*registry.LimitError)(nil); errors.As(err, &lerr) {
+		return rateLimited(lerr)
+	}
 	for _, c := range classes() {
 		if errors.Is(err, c.err) {
 			return withInfo(status.New(c.code, err.Error()), c.reason, metadata(err))
@@ -103,6 +107,17 @@ func metadata(err error) map[string]string {
 
 func withInfo(st *status.Status, reason hubv1.ErrorReason, meta map[string]string) error {
 	out, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason.String(), Domain: Domain, Metadata: meta})
+	if err != nil {
+		return st.Err()
+	}
+	return out.Err()
+}
+
+// rateLimited is ResourceExhausted with the delay in a RetryInfo and the
+// time in the message.
+func rateLimited(lerr *registry.LimitError) error {
+	st := status.New(codes.ResourceExhausted, lerr.Error())
+	out, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(lerr.RetryAfter)})
 	if err != nil {
 		return st.Err()
 	}

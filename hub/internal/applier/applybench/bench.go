@@ -129,7 +129,7 @@ func (b *bench) child(ctx context.Context, mode string, run int) (childResult, e
 	s := b.spec
 	s.Run = run
 	name := s.replica(run)
-	if mode == "bare" {
+	if mode == "bare" || mode == "overlap" {
 		name = s.bareBlob(run)
 	}
 	if err := b.store.CreatePageBlob(ctx, name, b.replicaSize()); err != nil {

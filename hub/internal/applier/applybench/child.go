@@ -50,6 +50,8 @@ func childMain(mode string) int {
 		work = func(ctx context.Context) error { return bareLoop(ctx, st, s) }
 	case "get":
 		work = func(ctx context.Context) error { return bareGet(ctx, st, s) }
+	case "overlap":
+		work = func(ctx context.Context) error { return bareOverlap(ctx, st, s) }
 	}
 	res, err := measure(work)
 	res.Download, res.Verify, res.Write = phases.Download.Seconds(), phases.Verify.Seconds(), phases.Write.Seconds()
@@ -185,4 +187,13 @@ func bareLoop(ctx context.Context, st storage.Store, s spec) error {
 		}
 	}
 	return first
+}
+
+// bareOverlap runs bareGet and bareLoop at once: the ceiling of an applier
+// that reads the object once while it writes.
+func bareOverlap(ctx context.Context, st storage.Store, s spec) error {
+	errs := make(chan error, 2)
+	go func() { errs <- bareGet(ctx, st, s) }()
+	go func() { errs <- bareLoop(ctx, st, s) }()
+	return cmp.Or(<-errs, <-errs)
 }
