@@ -128,4 +128,14 @@ type Store interface {
 	// List returns the blobs (not snapshots) whose names start with
 	// prefix, which must name a container ("container/" at least).
 	List(ctx context.Context, prefix string) ([]BlobInfo, error)
+	// PageRanges lists the valid (written, not cleared) pages of a page
+	// blob, or of a snapshot when snapshot is not empty, in the window
+	// [off, off+n), both PageSize aligned and inside the blob. It returns
+	// at most limit ranges, sorted, merged and page aligned, inside the
+	// window, and next: the listing is complete for [off, next), and next
+	// is off+n once the window is done, so a caller walks any blob in
+	// bounded batches by resuming at next. Every byte of [off, next)
+	// outside the ranges reads as zero; the ranges may also hold zeros (a
+	// superset of the non-zero data), which callers must accept.
+	PageRanges(ctx context.Context, name, snapshot string, off, n int64, limit int) (ranges []Range, next int64, err error)
 }

@@ -17,6 +17,9 @@
 //     400 Crc64Mismatch); the checksum case runs on the fake only.
 //   - Put Page past the end of the blob: accepted (real Azure: 416); the
 //     range case runs on the fake only.
+//   - Get Page Ranges: maxresults ignored, the whole listing comes in one
+//     answer; PageRanges limits the ranges itself, and its continuation
+//     handling is tested against a stub server.
 package azure
 
 import (

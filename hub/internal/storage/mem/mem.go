@@ -2,8 +2,10 @@
 // service's part strictly: it refuses (and reports through OnViolation)
 // every Put Page that is longer than 4 MiB or not 512-byte aligned, checks
 // the transactional CRC-64, refuses writes past the end of a page blob, and
-// enforces sequence-number conditions. Hooks let tests fail any request
-// before or after it takes effect, to simulate crashes and lost answers.
+// enforces sequence-number conditions. It tracks which pages are valid
+// (written and not cleared since), so page range listings are exact.
+// Hooks let tests fail any request before or after it takes effect, to
+// simulate crashes and lost answers.
 package mem
 
 import (

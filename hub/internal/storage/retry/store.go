@@ -122,3 +122,12 @@ func (s *Store) List(ctx context.Context, prefix string) (out []storage.BlobInfo
 	})
 	return out, err
 }
+
+// PageRanges implements storage.Store.
+func (s *Store) PageRanges(ctx context.Context, name, snapshot string, off, n int64, limit int) (out []storage.Range, next int64, err error) {
+	err = s.p.do(ctx, "get page ranges", func() error {
+		out, next, err = s.next.PageRanges(ctx, name, snapshot, off, n, limit)
+		return err
+	})
+	return out, next, err
+}

@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore Factory, opts ...Option) {
 		{"Missing_notFound", testMissing},
 		{"Upload_readRanges_existing", testUpload},
 		{"PutPages_concurrent", testConcurrent},
+		{"PageRanges_supersetOfData", testPageRanges},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
