@@ -13,7 +13,7 @@
 // # Layout on disk
 //
 //	DIR/<vm-guid>/vm.json                  the VM's record (atomic rewrite)
-//	DIR/<vm-guid>/switches/<n>.json        checksums recorded at switch n
+//	DIR/<vm-guid>/switches/<n>.json        checksums and logs of switch n
 //	DIR/<vm-guid>/<disk-guid>/disk.vhdx    the base disk (or disk.vhd)
 //	DIR/<vm-guid>/<disk-guid>/disk_<checkpoint-guid>.avhdx
 //	DIR/<vm-guid>/<disk-guid>/disk_<seq>.hrl
@@ -56,4 +56,16 @@
 // and starts a fresh log chain; ClearResync lowers the flag once the caller
 // has resynchronised. A graceful daemon stop closes the logs instead, and
 // the next switch hands them out with the new ones.
+//
+// # Handed-out logs
+//
+// A switch's record keeps the logs it handed out, so a caller that lost
+// the answer of SwitchLogs (it died during the call) gets it again from
+// GetSwitch instead of switching again and losing those logs. Logs stay
+// on disk until the caller releases them (ReleaseLogs) once it no longer
+// needs them, or until tracking stops with its logs removed. ReleaseLogs
+// deletes only closed logs of the VM's own disks that a switch handed out:
+// the open log, logs closed but not yet handed out and any other file are
+// refused before anything is deleted, and a log already gone counts as
+// released.
 package simhost

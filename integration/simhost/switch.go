@@ -117,3 +117,27 @@ func (d *Daemon) GetSwitchChecksums(id string, n uint64) ([]DiskChecksum, error)
 	}
 	return rec.Checksums, nil
 }
+
+// GetSwitch returns what switch n of the VM handed out, from its record,
+// for a caller that lost the answer of SwitchLogs; NeedsResync is the
+// VM's flag now. ErrNotFound means the VM never made switch n.
+func (d *Daemon) GetSwitch(id string, n uint64) (SwitchResult, error) {
+	v, err := d.lookup(id)
+	if err != nil {
+		return SwitchResult{}, err
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	b, err := os.ReadFile(switchPath(v.dir, n))
+	if errors.Is(err, os.ErrNotExist) {
+		return SwitchResult{}, fmt.Errorf("switch %d of vm %s: %w", n, id, ErrNotFound)
+	}
+	if err != nil {
+		return SwitchResult{}, err
+	}
+	var rec switchRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return SwitchResult{}, fmt.Errorf("switch %d of vm %s: %w", n, id, err)
+	}
+	return SwitchResult{Number: rec.Number, Disks: rec.Disks, NeedsResync: v.rec.NeedsResync, ResyncReason: v.rec.ResyncReason}, nil
+}

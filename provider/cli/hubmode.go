@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
 
 	"hvmigrate/provider/internal/agentclient"
+	"hvmigrate/provider/internal/host"
+	"hvmigrate/provider/internal/host/hyperv"
 	"hvmigrate/provider/internal/host/simhost"
 	"hvmigrate/provider/internal/hubclient"
 	"hvmigrate/provider/internal/hublink"
@@ -22,6 +25,8 @@ type hubOptions struct {
 	simhost  string
 	state    string
 	link     hublink.Config
+	// hyperv configures the Hyper-V backend (Windows, no --simhost).
+	hyperv hyperv.Config
 }
 
 // enabled reports whether hub mode was asked for.
@@ -30,8 +35,8 @@ func (o hubOptions) enabled() bool { return o.identity != "" }
 // check names the flag hub mode lacks.
 func (o hubOptions) check() error {
 	switch {
-	case o.simhost == "":
-		return errors.New("--simhost is required with --identity")
+	case o.simhost == "" && runtime.GOOS != "windows":
+		return errors.New("--simhost is required with --identity (the Hyper-V backend runs on Windows only)")
 	case o.state == "":
 		return errors.New("--state is required with --identity")
 	}
@@ -46,9 +51,9 @@ func runHubMode(ctx context.Context, o hubOptions, agentCfg agentclient.LinkConf
 		return fmt.Errorf("open state %s: %w", o.state, err)
 	}
 	defer st.Close()
-	backend, err := simhost.Dial(o.simhost)
+	backend, err := openBackend(o, log)
 	if err != nil {
-		return fmt.Errorf("dial simhost %s: %w", o.simhost, err)
+		return err
 	}
 	defer backend.Close()
 	agentLink := agentclient.NewLink(agentCfg, log.Named("agent"))
@@ -63,9 +68,9 @@ func runHubMode(ctx context.Context, o hubOptions, agentCfg agentclient.LinkConf
 	if c := o.link.IntervalCap; c > 0 {
 		dcfg.Machine.MinInterval = min(dcfg.Machine.MinInterval, c)
 	}
-	drv := driver.New(dcfg, driver.Deps{Store: st, Host: backend, Agent: agent, Hub: hub, Log: log})
+	drv := driver.New(dcfg, driver.Deps{Store: st, Host: backend, Agent: agent, Hub: hub, ResyncAgent: agent, Comparer: hub, Log: log})
 	relay.set(hublink.NewHandler(hub, drv, log))
-	log.Info("hub mode", "host_id", hubLink.Identity().HostID, "simhost", o.simhost, "state", o.state)
+	log.Info("hub mode", "host_id", hubLink.Identity().HostID, "backend", backendName(o), "state", o.state)
 	return runAll(ctx, map[string]func(context.Context) error{
 		"agent link": agentLink.Run,
 		"hub link":   hubLink.Run,
@@ -75,6 +80,36 @@ func runHubMode(ctx context.Context, o hubOptions, agentCfg agentclient.LinkConf
 			return nil
 		},
 	})
+}
+
+// hostBackend is the host the driver replicates from.
+type hostBackend interface {
+	host.Backend
+	Close() error
+}
+
+// openBackend connects to hvm-simhost when --simhost is given, and to
+// Hyper-V otherwise (Windows only).
+func openBackend(o hubOptions, log hclog.Logger) (hostBackend, error) {
+	if o.simhost != "" {
+		b, err := simhost.Dial(o.simhost)
+		if err != nil {
+			return nil, fmt.Errorf("dial simhost %s: %w", o.simhost, err)
+		}
+		return b, nil
+	}
+	b, err := openHyperV(o.hyperv, log.Named("hyperv"))
+	if err != nil {
+		return nil, fmt.Errorf("open the Hyper-V backend: %w", err)
+	}
+	return b, nil
+}
+
+func backendName(o hubOptions) string {
+	if o.simhost != "" {
+		return "simhost " + o.simhost
+	}
+	return "hyperv"
 }
 
 // runAll runs every part until ctx ends; the first part to fail stops

@@ -12,9 +12,11 @@ import (
 
 	agentcli "hvmigrate/agent/cli"
 	hubcli "hvmigrate/hub/cli"
+	"hvmigrate/provider/cli"
 )
 
-// playVar makes the test binary play a real hvm-hub or hvm-agent process.
+// playVar makes the test binary play a real hvm-hub, hvm-agent or
+// hvm-provider process.
 const playVar = "HVM_TEST_PLAY"
 
 func TestMain(m *testing.M) {
@@ -23,6 +25,8 @@ func TestMain(m *testing.M) {
 		os.Exit(hubcli.Main(os.Args[1:], os.Stdout, os.Stderr))
 	case "agent":
 		os.Exit(agentcli.Main(os.Args[1:], os.Stdout, os.Stderr))
+	case "provider":
+		os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"hvmigrate/provider/internal/host/hyperv"
+
 	"github.com/spf13/cobra"
 
 	"hvmigrate/provider/internal/agentclient"
@@ -51,7 +53,10 @@ func newRunCommand(lf *cmdline.LogFlags) *cobra.Command {
 func addHubFlags(cmd *cobra.Command, o *hubOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.identity, "identity", "", "the host identity `register` stored; turns on replication driven by the hub")
-	f.StringVar(&o.simhost, "simhost", "", "the hvm-simhost socket to use as the host backend")
+	f.StringVar(&o.simhost, "simhost", "", "the hvm-simhost socket to use as the host backend (default on Windows: Hyper-V)")
+	o.hyperv = hyperv.DefaultConfig()
+	f.StringVar(&o.hyperv.ReplicationProvider, "hyperv-replication-provider", "", "the CLSID of the registered Msvm_ReplicationProvider that receives closed logs (Hyper-V backend)")
+	f.DurationVar(&o.hyperv.ReplicationInterval, "hyperv-replication-interval", o.hyperv.ReplicationInterval, "Hyper-V Replica's log switch period: 30s, 5m or 15m (Hyper-V backend)")
 	f.StringVar(&o.state, "state", "", "the provider's replication state file")
 	f.DurationVar(&o.link.GrantWait, "grant-wait", o.link.GrantWait, "how long an upload waits for a SAS grant the hub has not sent yet")
 	f.DurationVar(&o.link.InventoryEvery, "inventory-every", o.link.InventoryEvery, "how often the host's VM list goes to the hub")

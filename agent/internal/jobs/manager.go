@@ -41,6 +41,7 @@ var (
 type Runner interface {
 	RunInitialCopy(ctx context.Context, spec InitialCopy, j *jobstore.Journal, p *upload.Progress) error
 	RunCycleUpload(ctx context.Context, spec CycleUpload, j *jobstore.Journal, p *upload.Progress) error
+	RunResyncUpload(ctx context.Context, spec ResyncUpload, j *jobstore.Journal, p *upload.Progress) error
 }
 
 // Info is a job as callers see it.
@@ -201,6 +202,12 @@ func (m *Manager) run(ctx context.Context, j *job) error {
 			return err
 		}
 		return m.runner.RunCycleUpload(ctx, spec, journal, prog)
+	case KindResyncUpload:
+		spec, err := decodeResync(j.rec.Params)
+		if err != nil {
+			return err
+		}
+		return m.runner.RunResyncUpload(ctx, spec, journal, prog)
 	default:
 		return fmt.Errorf("%w: unknown kind %q", ErrInvalid, j.rec.Kind)
 	}

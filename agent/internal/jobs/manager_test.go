@@ -48,6 +48,15 @@ func (r *fakeRunner) RunCycleUpload(ctx context.Context, spec CycleUpload, j *jo
 	return nil
 }
 
+func (r *fakeRunner) RunResyncUpload(ctx context.Context, spec ResyncUpload, j *jobstore.Journal, p *upload.Progress) error {
+	r.mu.Lock()
+	r.runs++
+	r.targets = append(r.targets, spec.Target.Reveal())
+	fail := r.fail
+	r.mu.Unlock()
+	return fail
+}
+
 func newTestManager(t *testing.T, path string, r Runner) (*Manager, context.CancelFunc) {
 	t.Helper()
 	store, err := jobstore.Open(path)

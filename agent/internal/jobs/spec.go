@@ -118,6 +118,9 @@ func decodeCycle(b []byte) (CycleUpload, error) {
 // sameWork reports whether two stored specs describe the same work,
 // ignoring the SAS query, which the hub renews.
 func sameWork(kind Kind, a, b json.RawMessage) bool {
+	if kind == KindResyncUpload {
+		return sameResync(a, b)
+	}
 	strip := func(raw json.RawMessage) string {
 		switch kind {
 		case KindInitialCopy:

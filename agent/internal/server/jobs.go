@@ -115,6 +115,8 @@ func toKind(k jobs.Kind) agentv1.JobKind {
 		return agentv1.JobKind_JOB_KIND_INITIAL_COPY
 	case jobs.KindCycleUpload:
 		return agentv1.JobKind_JOB_KIND_CYCLE_UPLOAD
+	case jobs.KindResyncUpload:
+		return agentv1.JobKind_JOB_KIND_RESYNC_UPLOAD
 	}
 	return agentv1.JobKind_JOB_KIND_UNSPECIFIED
 }
@@ -133,4 +135,26 @@ func toState(s jobs.State) agentv1.JobState {
 		return agentv1.JobState_JOB_STATE_CANCELLED
 	}
 	return agentv1.JobState_JOB_STATE_UNSPECIFIED
+}
+
+// StartResyncUpload starts or returns a resync upload job.
+func (s *Server) StartResyncUpload(_ context.Context, req *agentv1.StartResyncUploadRequest) (*agentv1.StartResyncUploadResponse, error) {
+	spec := jobs.ResyncUpload{
+		VMID:     req.GetVmId(),
+		DiskID:   req.GetDiskId(),
+		DiskPath: req.GetDiskPath(),
+		Cycle:    req.GetCycle(),
+		Previous: req.GetPreviousCycle(),
+		Target:   secret.New(req.GetTargetUrl()),
+		Threads:  int(req.GetThreads()),
+	}
+	for _, g := range req.GetRanges() {
+		spec.Ranges = append(spec.Ranges, jobs.Range{Offset: int64(min(g.GetOffset(), 1<<62)),
+			Length: int64(min(g.GetLength(), 1<<62)), Zero: g.GetZero()})
+	}
+	info, err := s.jobs.StartResyncUpload(req.GetJobId(), spec)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &agentv1.StartResyncUploadResponse{Job: toProgress(info)}, nil
 }

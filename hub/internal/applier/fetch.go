@@ -129,8 +129,8 @@ func isFormatError(err error) bool {
 // headerMismatch returns why h is not the object the caller expects, or "".
 func headerMismatch(h delta.Header, vm *VMCycle, d *DiskCycle) string {
 	switch {
-	case h.Kind != delta.KindCycle:
-		return fmt.Sprintf("object kind %d, want a cycle delta", h.Kind)
+	case h.Kind != delta.KindCycle && h.Kind != delta.KindResync:
+		return fmt.Sprintf("object kind %d, want a cycle or resync delta", h.Kind)
 	case h.VMID != vm.VMID:
 		return fmt.Sprintf("header names vm %x", h.VMID)
 	case h.DiskID != d.DiskID:

@@ -111,12 +111,13 @@ func (h *Hub) buildServers(dir string) error {
 		return err
 	}
 	auth := hostAuth{reg: h.reg}
-	h.provider = grpc.NewServer(append(serverOptions(providerTLS(cert, h.reg.CA())),
+	providerCreds := logHandshakes(credentials.NewTLS(providerTLS(cert, h.reg.CA())), h.log.Named("provider_tls"))
+	h.provider = grpc.NewServer(append(serverOptions(providerCreds),
 		grpc.ChainUnaryInterceptor(auth.unary), grpc.ChainStreamInterceptor(auth.stream))...)
 	hubv1.RegisterRegistrationServiceServer(h.provider, registrationAPI{reg: h.reg})
 	hubv1.RegisterProviderServiceServer(h.provider, providerAPI{auth: auth, stream: h.stream})
 	pool := identity.PoolOf(adminCAs...)
-	h.admin = grpc.NewServer(append(serverOptions(adminTLS(cert, pool)), grpc.ChainUnaryInterceptor(adminapi.UnaryInterceptor))...)
+	h.admin = grpc.NewServer(append(serverOptions(credentials.NewTLS(adminTLS(cert, pool))), grpc.ChainUnaryInterceptor(adminapi.UnaryInterceptor))...)
 	api := adminapi.New(h.reg, h.store, h.stream, h.log.Named("admin"))
 	if h.ops != nil {
 		api.SetOperations(h.ops)
@@ -125,9 +126,9 @@ func (h *Hub) buildServers(dir string) error {
 	return nil
 }
 
-func serverOptions(cfg *tls.Config) []grpc.ServerOption {
+func serverOptions(creds credentials.TransportCredentials) []grpc.ServerOption {
 	return []grpc.ServerOption{
-		grpc.Creds(credentials.NewTLS(cfg)),
+		grpc.Creds(creds),
 		grpc.MaxRecvMsgSize(maxMessage),
 		grpc.MaxConcurrentStreams(1024),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),

@@ -76,6 +76,9 @@ func (s *Service) cycleRequest(r state.Replication, m state.Manifest) (applier.V
 		diskID, _ := ParseID(d.DiskID)
 		obj, ok := reported[d.DiskID]
 		want := s.layout.CycleBlob(vmID, diskID, m.Cycle)
+		if rs := s.layout.ResyncBlob(vmID, diskID, m.Cycle); obj == rs {
+			want = rs // a resync sends its differing chunks in place of the cycle's object
+		}
 		switch {
 		case !ok:
 			return req, fmt.Errorf("cycle %d: manifest has no object for disk %s", m.Cycle, d.DiskID)

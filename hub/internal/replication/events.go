@@ -30,8 +30,12 @@ func (s *Service) HandleEvent(ctx context.Context, hostID string, ev stream.Even
 		h := ev.SourceHashes
 		err = s.ReportSourceHashes(ctx, h.VMID, h.DiskID, int64(h.FirstChunk),
 			DiskHashes{Cycle: h.Cycle, ChunkBytes: int64(h.ChunkBytes), SHA256: h.SHA256})
+	case ev.ResyncHashes != nil:
+		err = s.onResyncHashes(ctx, ev.ResyncHashes)
+	case ev.IsInventory: // the stream stores it
+		err = s.onInventory(ctx, hostID)
 	default:
-		return nil // inventory: the stream stores it
+		return nil
 	}
 	if errors.Is(err, state.ErrNotFound) {
 		s.log.Debug("event about a vm that is not replicated", "event_id", ev.ID, "kind", ev.Kind())

@@ -66,7 +66,11 @@ func (s *Service) refreshGrants(ctx context.Context, r state.Replication) error 
 	}
 	cmd := stream.Command{ID: fmt.Sprintf("sas-%s-%d-%d", r.VMID, r.AppliedCycle, s.cfg.Now().UnixNano()),
 		RefreshSAS: &stream.RefreshSAS{VMID: r.VMID, Grants: grants}}
-	if err := s.enqueue(ctx, r.HostID, cmd); err != nil {
+	err = s.enqueue(ctx, r.HostID, cmd)
+	s.mu.Lock()
+	s.owed[r.VMID] = err != nil // the state now counts grants the host lacks: retry on the next tick
+	s.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("queue sas refresh for vm %s: %w", r.VMID, err)
 	}
 	s.log.Debug("grants refreshed", "vm_id", r.VMID, "through_cycle", r.AppliedCycle+s.cfg.CycleWindow)
@@ -74,14 +78,25 @@ func (s *Service) refreshGrants(ctx context.Context, r state.Replication) error 
 }
 
 // needsGrants reports whether a VM's grants run out soon, in time or in
-// cycles.
+// cycles, or were recorded but never queued.
 func (s *Service) needsGrants(r state.Replication) bool {
-	if r.State != state.ReplInitialCopy && r.State != state.ReplReplicating && r.State != state.ReplMigrating {
+	if !grantsActive(r) {
 		return false
+	}
+	s.mu.Lock()
+	owed := s.owed[r.VMID]
+	s.mu.Unlock()
+	if owed {
+		return true
 	}
 	if r.GrantsExpireAt.IsZero() {
 		return false // Enable is issuing the first grants right now
 	}
 	return s.cfg.Now().Add(s.cfg.RenewBefore).After(r.GrantsExpireAt) ||
 		r.GrantedThrough < r.AppliedCycle+s.cfg.CycleWindow/2
+}
+
+// grantsActive reports whether a VM's host holds grants.
+func grantsActive(r state.Replication) bool {
+	return r.State == state.ReplInitialCopy || r.State == state.ReplReplicating || r.State == state.ReplMigrating
 }

@@ -2,6 +2,7 @@ package replication_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,13 +23,18 @@ import (
 
 // fakeStreams records the commands the service queues.
 type fakeStreams struct {
-	mu   sync.Mutex
-	cmds []stream.Command
+	mu          sync.Mutex
+	cmds        []stream.Command
+	failRefresh int // refuse this many RefreshSAS commands first
 }
 
 func (f *fakeStreams) Enqueue(_ context.Context, _ string, c stream.Command) (stream.Command, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if c.RefreshSAS != nil && f.failRefresh > 0 {
+		f.failRefresh--
+		return stream.Command{}, errors.New("queue unavailable")
+	}
 	f.cmds = append(f.cmds, c)
 	return c, nil
 }

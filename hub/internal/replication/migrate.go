@@ -48,10 +48,11 @@ type DiskHashes struct {
 
 func migrationID(vmID string) string { return "mig-" + vmID }
 
-// Migrate starts the cutover of a VM, or continues one: it records the
+// Migrate starts the cutover of a VM, or reports on one: it records the
 // intent, queues Migrate (shut the source down unless told not to, run a
-// final cycle), and then advances as far as the host's reports allow.
-// Calling it again after a crash at any step finishes the migration once.
+// final cycle) and wakes the VM's worker, which advances the migration as
+// far as the host's reports allow. It returns the migration as recorded;
+// calling it again after a crash at any step finishes the migration once.
 func (s *Service) Migrate(ctx context.Context, vmRef string, shutdown bool) (Migration, error) {
 	r, err := s.replicationOf(ctx, vmRef)
 	if err != nil {
@@ -73,7 +74,18 @@ func (s *Service) Migrate(ctx context.Context, vmRef string, shutdown bool) (Mig
 			return m, err
 		}
 	}
-	return s.advance(ctx, r.VMID)
+	// The VM's worker runs the steps (verification reads every replica
+	// disk, which outlasts any admin call); the caller follows the record.
+	s.kick(r.VMID)
+	switch m.Step {
+	case StepFailed:
+		return m, fmt.Errorf("%w: %s", ErrVerify, m.Message)
+	case StepRequested:
+		if m.Waiting = s.migrationWait(ctx, r, m); m.Waiting == "" {
+			m.Waiting = "verifying the replica against the source"
+		}
+	}
+	return m, nil
 }
 
 // requestMigration moves the VM to migrating and queues the Migrate

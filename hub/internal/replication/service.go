@@ -102,6 +102,7 @@ type Service struct {
 	base    context.Context // set by Run
 	running map[string]bool // VM workers running
 	again   map[string]bool // VM workers asked to run once more
+	owed    map[string]bool // VMs whose recorded grants were not queued to the host
 	wg      sync.WaitGroup
 	changed chan struct{} // closed and replaced on every change (status watchers)
 }
@@ -128,7 +129,7 @@ func New(cfg Config, st *state.Store, blobs storage.Store, ctrs Containers, issu
 	log = log.Named("replication")
 	cfg.Applier.Logger = log
 	return &Service{cfg: cfg, log: log, store: st, blobs: blobs, ctrs: ctrs, issuer: issuer,
-		apply: applier.New(blobs, cfg.Applier), running: map[string]bool{}, again: map[string]bool{},
+		apply: applier.New(blobs, cfg.Applier), running: map[string]bool{}, again: map[string]bool{}, owed: map[string]bool{},
 		changed: make(chan struct{})}
 }
 

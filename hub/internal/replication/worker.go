@@ -10,14 +10,19 @@ import (
 // Run drives the VM workers until ctx ends: it wakes every replicating VM
 // at start and on every tick (held cycles are retried, grants renewed),
 // and waits for running workers before it returns.
+//
+// At start it renews every active VM's grants: a hub that stopped between
+// recording new grants and queueing them to the host left the host
+// without grants the state says it holds, and the host would wait for
+// cycles it cannot upload.
 func (s *Service) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.base = ctx
 	s.mu.Unlock()
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
-	for {
-		s.sweep(ctx)
+	for renewAll := true; ; renewAll = false {
+		s.sweep(ctx, renewAll)
 		select {
 		case <-ctx.Done():
 			s.wg.Wait()
@@ -27,15 +32,16 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// sweep renews grants that run out soon and wakes every active VM.
-func (s *Service) sweep(ctx context.Context) {
+// sweep renews grants that run out soon (or every active VM's, with
+// renewAll) and wakes every active VM.
+func (s *Service) sweep(ctx context.Context, renewAll bool) {
 	all, err := s.store.Replications(ctx)
 	if err != nil {
 		s.log.Warn("list replications", "error", err)
 		return
 	}
 	for _, r := range all {
-		if s.needsGrants(r) {
+		if (renewAll && grantsActive(r) && !r.GrantsExpireAt.IsZero()) || s.needsGrants(r) {
 			if err := s.refreshGrants(ctx, r); err != nil {
 				s.log.Warn("renew grants", "vm_id", r.VMID, "error", err)
 			}
@@ -76,6 +82,7 @@ func (s *Service) work(ctx context.Context, vmID string) {
 			}
 		}
 		s.advanceIfMigrating(ctx, vmID)
+		s.answerResyncs(ctx, vmID)
 		s.mu.Lock()
 		if !s.again[vmID] || ctx.Err() != nil {
 			delete(s.running, vmID)
@@ -88,10 +95,12 @@ func (s *Service) work(ctx context.Context, vmID string) {
 	}
 }
 
-// advanceIfMigrating moves a migrating VM's cutover on as far as it can.
+// advanceIfMigrating moves a migrating VM's cutover on as far as it can;
+// a migrated VM may still owe its last step (stopStep marks the VM
+// migrated before it records the step done).
 func (s *Service) advanceIfMigrating(ctx context.Context, vmID string) {
 	r, err := s.store.GetReplication(ctx, vmID)
-	if err != nil || r.State != state.ReplMigrating {
+	if err != nil || (r.State != state.ReplMigrating && r.State != state.ReplMigrated) {
 		return
 	}
 	if _, err := s.advance(ctx, vmID); err != nil {

@@ -44,6 +44,10 @@ func commandToProto(c Command) (*hubv1.Command, error) {
 		n++
 		pc.Kind = &hubv1.Command_RefreshSas{RefreshSas: &hubv1.RefreshSas{VmId: r.VMID, Sas: grantsToProto(r.Grants)}}
 	}
+	if r := c.ResyncRanges; r != nil {
+		n++
+		pc.Kind = &hubv1.Command_ResyncRanges{ResyncRanges: resyncRangesToProto(r)}
+	}
 	if n != 1 {
 		return nil, fmt.Errorf("%w: command %s sets %d kinds, want 1", ErrInvalid, c.ID, n)
 	}
@@ -75,6 +79,8 @@ func commandKind(pc *hubv1.Command) string {
 		return "migrate"
 	case *hubv1.Command_RefreshSas:
 		return "refresh_sas"
+	case *hubv1.Command_ResyncRanges:
+		return "resync_ranges"
 	}
 	return "unknown"
 }
@@ -111,6 +117,10 @@ func eventFromProto(pe *hubv1.Event) (Event, error) {
 		}
 		ev.SourceHashes = &SourceHashes{VMID: h.GetVmId(), DiskID: h.GetDiskId(), Cycle: h.GetCycle(),
 			ChunkBytes: h.GetChunkBytes(), FirstChunk: h.GetFirstChunk(), SHA256: h.GetSha256()}
+	case *hubv1.Event_ResyncHashes:
+		h, err := resyncHashesFromProto(ev.ID, k.ResyncHashes)
+		ev.ResyncHashes = h
+		return ev, err
 	default:
 		return Event{}, fmt.Errorf("%w: event %s has no kind", ErrInvalid, ev.ID)
 	}

@@ -19,6 +19,7 @@ type Command struct {
 	TestMigrate        *TestMigrate
 	Migrate            *Migrate
 	RefreshSAS         *RefreshSAS
+	ResyncRanges       *ResyncRanges
 }
 
 // VMCommand names the VM a command is about.
@@ -80,6 +81,7 @@ type Event struct {
 	Health        *Health
 	ErrorReport   *ErrorReport
 	SourceHashes  *SourceHashes
+	ResyncHashes  *ResyncHashes
 }
 
 // SourceHashes are chunk hashes of a stopped VM's disk at its final cycle,
@@ -142,6 +144,8 @@ func (e Event) vmID() string {
 		return e.ErrorReport.VMID
 	case e.SourceHashes != nil:
 		return e.SourceHashes.VMID
+	case e.ResyncHashes != nil:
+		return e.ResyncHashes.VMID
 	}
 	return ""
 }
@@ -161,6 +165,8 @@ func (e Event) Kind() string {
 		return "error_report"
 	case e.SourceHashes != nil:
 		return "source_hashes"
+	case e.ResyncHashes != nil:
+		return "resync_hashes"
 	}
 	return ""
 }

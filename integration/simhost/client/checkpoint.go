@@ -79,3 +79,23 @@ func (c *Client) ClearResync(ctx context.Context, id string) error {
 	_, err := c.api.ClearResync(ctx, &simhostv1.ClearResyncRequest{VmId: id})
 	return wire.FromStatus(err)
 }
+
+// ReleaseLogs deletes closed logs a switch handed out and returns how
+// many files were deleted (logs already gone are not counted).
+func (c *Client) ReleaseLogs(ctx context.Context, id string, paths []string) (int, error) {
+	r, err := c.api.ReleaseLogs(ctx, &simhostv1.ReleaseLogsRequest{VmId: id, Paths: paths})
+	if err != nil {
+		return 0, wire.FromStatus(err)
+	}
+	return int(r.GetDeleted()), nil
+}
+
+// GetSwitch returns what switch n of the VM handed out; ErrNotFound means
+// the VM never made it.
+func (c *Client) GetSwitch(ctx context.Context, id string, n uint64) (simhost.SwitchResult, error) {
+	r, err := c.api.GetSwitch(ctx, &simhostv1.GetSwitchRequest{VmId: id, SwitchNumber: n})
+	if err != nil {
+		return simhost.SwitchResult{}, wire.FromStatus(err)
+	}
+	return wire.SwitchFromProto(r.GetSwitch()), nil
+}

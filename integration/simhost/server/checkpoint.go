@@ -76,3 +76,21 @@ func (s *Server) GetSwitchChecksums(_ context.Context, r *simhostv1.GetSwitchChe
 func (s *Server) ClearResync(_ context.Context, r *simhostv1.ClearResyncRequest) (*simhostv1.ClearResyncResponse, error) {
 	return &simhostv1.ClearResyncResponse{}, wire.ToStatus(s.d.ClearResync(r.GetVmId()))
 }
+
+// ReleaseLogs deletes closed logs a switch handed out.
+func (s *Server) ReleaseLogs(_ context.Context, r *simhostv1.ReleaseLogsRequest) (*simhostv1.ReleaseLogsResponse, error) {
+	n, err := s.d.ReleaseLogs(r.GetVmId(), r.GetPaths())
+	if err != nil {
+		return nil, wire.ToStatus(err)
+	}
+	return &simhostv1.ReleaseLogsResponse{Deleted: uint32(n)}, nil
+}
+
+// GetSwitch returns what an earlier switch handed out.
+func (s *Server) GetSwitch(_ context.Context, r *simhostv1.GetSwitchRequest) (*simhostv1.GetSwitchResponse, error) {
+	res, err := s.d.GetSwitch(r.GetVmId(), r.GetSwitchNumber())
+	if err != nil {
+		return nil, wire.ToStatus(err)
+	}
+	return &simhostv1.GetSwitchResponse{Switch: wire.SwitchToProto(res)}, nil
+}

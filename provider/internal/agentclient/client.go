@@ -370,6 +370,8 @@ func kindName(k agentv1.JobKind) string {
 		return "initial_copy"
 	case agentv1.JobKind_JOB_KIND_CYCLE_UPLOAD:
 		return "cycle_upload"
+	case agentv1.JobKind_JOB_KIND_RESYNC_UPLOAD:
+		return "resync_upload"
 	}
 	return "unknown"
 }

@@ -84,6 +84,11 @@ type VM struct {
 type Checkpoint struct {
 	// Frozen maps disk id to the frozen file to copy.
 	Frozen map[string]string
+	// Numbered says the host numbers its switches (Switch.Number) and can
+	// look one up (GetSwitch); LastSwitch is then the number of its last
+	// switch at the checkpoint (0: none yet).
+	Numbered   bool
+	LastSwitch uint64
 }
 
 // Switch is the result of one VM-wide log switch: for each disk, the logs
@@ -119,10 +124,19 @@ type Backend interface {
 	// SwitchLogs closes the current logs of every disk of the VM at one
 	// instant and opens new ones.
 	SwitchLogs(ctx context.Context, vmID string) (Switch, error)
+	// GetSwitch returns what switch number handed out, for a provider
+	// that lost the answer of SwitchLogs. ErrNotFound means the host never
+	// made that switch, or does not number its switches.
+	GetSwitch(ctx context.Context, vmID string, number uint64) (Switch, error)
 	// Shutdown shuts the guest down gracefully (or turns it off when
 	// force is set) and returns once it is off.
 	Shutdown(ctx context.Context, vmID string, force bool) error
 	// AcknowledgeResync tells the host that a resync covered the writes it
 	// lost track of.
 	AcknowledgeResync(ctx context.Context, vmID string) error
+	// ReleaseLogs deletes closed logs of the VM that a switch handed out
+	// and that are no longer needed. It deletes nothing but closed logs of
+	// the VM's own disks (an open one is refused with ErrUnsupported) and
+	// treats a log already gone as released, so a repeat is harmless.
+	ReleaseLogs(ctx context.Context, vmID string, logs []string) error
 }

@@ -32,6 +32,8 @@ func commandFromProto(pc *hubv1.Command) (Command, error) {
 		c.Migrate = &Migrate{VMID: k.Migrate.GetVmId(), ShutdownSource: k.Migrate.GetShutdownSource()}
 	case *hubv1.Command_RefreshSas:
 		c.RefreshSAS = &RefreshSAS{VMID: k.RefreshSas.GetVmId(), Grants: grantsFromProto(k.RefreshSas.GetSas())}
+	case *hubv1.Command_ResyncRanges:
+		c.ResyncRanges = resyncRangesFromProto(k.ResyncRanges)
 	default:
 		return Command{}, fmt.Errorf("command %s: unknown kind", c.ID)
 	}
@@ -67,6 +69,8 @@ func eventToProto(e Event) (*hubv1.Event, error) {
 		h := e.SourceHashes
 		pe.Kind = &hubv1.Event_SourceHashes{SourceHashes: &hubv1.SourceHashes{VmId: h.VMID, DiskId: h.DiskID, Cycle: h.Cycle,
 			ChunkBytes: h.ChunkBytes, FirstChunk: h.FirstChunk, Sha256: h.SHA256}}
+	case e.ResyncHashes != nil:
+		pe.Kind = &hubv1.Event_ResyncHashes{ResyncHashes: resyncHashesToProto(e.ResyncHashes)}
 	default:
 		return nil, fmt.Errorf("event %s: no kind set", e.ID)
 	}

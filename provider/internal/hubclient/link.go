@@ -82,6 +82,7 @@ type Link struct {
 	connected   bool
 	notify      chan struct{}
 	handled     *idSet
+	waiters     map[string][]chan error // WaitAcked callers by event id
 }
 
 // NewLink loads the identity in cfg.Dir; it fails with ErrNotRegistered
@@ -92,7 +93,7 @@ func NewLink(cfg Config, h Handler, log hclog.Logger) (*Link, error) {
 		return nil, err
 	}
 	return &Link{cfg: cfg, handler: h, log: log, creds: c, events: map[string]*hubv1.Event{},
-		notify: make(chan struct{}, 1), handled: newIDSet(4096)}, nil
+		notify: make(chan struct{}, 1), handled: newIDSet(4096), waiters: map[string][]chan error{}}, nil
 }
 
 // Identity returns the host's identity (with the current certificate's
@@ -141,6 +142,38 @@ func (l *Link) Send(e Event) (string, error) {
 	l.events[e.ID] = pe
 	l.poke()
 	return e.ID, nil
+}
+
+// WaitAcked waits until the hub has acknowledged the event with this id
+// (it stored it), or refused it (the refusal is returned), or ctx ends.
+// An id that is not waiting in the outbox returns at once.
+func (l *Link) WaitAcked(ctx context.Context, id string) error {
+	l.mu.Lock()
+	if _, ok := l.events[id]; !ok {
+		l.mu.Unlock()
+		return nil
+	}
+	ch := make(chan error, 1)
+	l.waiters[id] = append(l.waiters[id], ch)
+	l.mu.Unlock()
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		l.mu.Lock()
+		ws := l.waiters[id]
+		for i, w := range ws {
+			if w == ch {
+				l.waiters[id] = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(l.waiters[id]) == 0 {
+			delete(l.waiters, id)
+		}
+		l.mu.Unlock()
+		return fmt.Errorf("event %s not yet acknowledged by the hub: %w", id, ctx.Err())
+	}
 }
 
 func (l *Link) poke() {

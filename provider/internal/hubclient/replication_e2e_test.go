@@ -3,6 +3,7 @@ package hubclient_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -57,6 +58,14 @@ func (vm *e2eVM) cycleObject(t *testing.T, i int, cycle uint64) []byte {
 	a := int64(vm.rng.IntN(int(size/2/512))) * 512
 	plan := []delta.Extent{{Offset: a, Length: 4096, Kind: delta.Data}, {Offset: a + 8192, Length: 1024, Kind: delta.Zero},
 		{Offset: size - 1536, Length: 1536, Kind: delta.Data}}
+	return vm.change(t, i, cycle, plan)
+}
+
+// change applies plan to a disk's model (random bytes for data extents,
+// zeros for zero extents) and returns the delta object of the change.
+func (vm *e2eVM) change(t *testing.T, i int, cycle uint64, plan []delta.Extent) []byte {
+	t.Helper()
+	size := int64(len(vm.models[i]))
 	var buf bytes.Buffer
 	hdr := delta.Header{Kind: delta.KindCycle, VMID: delta.ID(vm.id), DiskID: delta.ID(vm.disks[i]), Cycle: cycle,
 		PrevCycle: cycle - 1, VirtualSize: size}
@@ -70,8 +79,8 @@ func (vm *e2eVM) cycleObject(t *testing.T, i int, cycle uint64) []byte {
 			clear(dst)
 			continue
 		}
-		for j := range dst {
-			dst[j] = byte(vm.rng.Uint32())
+		for j := 0; j < len(dst); j += 8 { // sector-aligned: a multiple of 8
+			binary.LittleEndian.PutUint64(dst[j:], vm.rng.Uint64())
 		}
 		if _, err := w.Write(dst); err != nil {
 			t.Fatal(err)
@@ -139,18 +148,7 @@ func TestReplication_endToEnd(t *testing.T) {
 	waitUntil(t, "link connected", le.link.Connected)
 
 	vm := newE2EVM(1<<20, 2<<20+4096)
-	inv := hubclient.VM{ID: vm.id.String(), Name: "web01", PowerState: "running"}
-	for i, d := range vm.disks {
-		inv.Disks = append(inv.Disks, hubclient.Disk{ID: d.String(), Name: fmt.Sprintf("disk%d", i), SizeBytes: uint64(len(vm.models[i]))})
-	}
-	send(t, le, hubclient.Event{Inventory: &hubclient.Inventory{VMs: []hubclient.VM{inv}}})
-	waitUntil(t, "inventory stored", func() bool { return strings.Contains(e.mustCtl("vm", "list"), "web01") })
-
-	e.mustCtl("replicate", "enable", "web01", "--interval", "30s", "--keep-latest", "2", "--keep-window", "0")
-	waitUntil(t, "enable command", func() bool { return len(grantsOf(rec, vm.id.String())) > 0 })
-	copyInitial(t, srv, le, rec, vm)
-	vm.keep(0)
-	project := decodeJSON[[]struct{ ID string }](t, e.mustCtl("project", "list", "-o", "json"))[0].ID
+	project := replicateVM(t, e, srv, le, rec, vm, "--keep-latest", "2", "--keep-window", "0")
 	for c := uint64(1); c <= 3; c++ {
 		m := &hubclient.CycleManifest{VMID: vm.id.String(), Cycle: c, SwitchedAt: time.Now()}
 		for i, d := range vm.disks {
@@ -183,6 +181,25 @@ func TestReplication_endToEnd(t *testing.T) {
 			t.Errorf("a log carries %q", secretText)
 		}
 	}
+}
+
+// replicateVM reports vm as web01 in the host's inventory, enables its
+// replication with the policy flags given, makes the initial copy and
+// returns the project id.
+func replicateVM(t *testing.T, e *hubEnv, srv *azurite.Server, le *linkEnv, rec *recorder, vm *e2eVM, policy ...string) string {
+	t.Helper()
+	inv := hubclient.VM{ID: vm.id.String(), Name: "web01", PowerState: "running"}
+	for i, d := range vm.disks {
+		inv.Disks = append(inv.Disks, hubclient.Disk{ID: d.String(), Name: fmt.Sprintf("disk%d", i), SizeBytes: uint64(len(vm.models[i]))})
+	}
+	send(t, le, hubclient.Event{Inventory: &hubclient.Inventory{VMs: []hubclient.VM{inv}}})
+	waitUntil(t, "inventory stored", func() bool { return strings.Contains(e.mustCtl("vm", "list"), "web01") })
+
+	e.mustCtl(append([]string{"replicate", "enable", "web01", "--interval", "30s"}, policy...)...)
+	waitUntil(t, "enable command", func() bool { return len(grantsOf(rec, vm.id.String())) > 0 })
+	copyInitial(t, srv, le, rec, vm)
+	vm.keep(0)
+	return decodeJSON[[]struct{ ID string }](t, e.mustCtl("project", "list", "-o", "json"))[0].ID
 }
 
 func send(t *testing.T, le *linkEnv, ev hubclient.Event) {
@@ -241,48 +258,69 @@ func uploadBlock(t *testing.T, srv *azurite.Server, raw string, obj []byte) {
 	}
 }
 
+// recoveryPoint is one entry of hvmctl recovery-points list -o json.
+type recoveryPoint struct {
+	ID    uint64 `json:"id"`
+	Disks []struct {
+		DiskID   string `json:"disk_id"`
+		Snapshot string `json:"snapshot"`
+	} `json:"disks"`
+}
+
+func listPoints(t *testing.T, e *hubEnv, vmName string) []recoveryPoint {
+	t.Helper()
+	return decodeJSON[[]recoveryPoint](t, e.mustCtl("recovery-points", "list", vmName, "-o", "json"))
+}
+
 // checkPoints reads every kept recovery point's snapshots and compares
 // them with the model at that cycle.
 func checkPoints(t *testing.T, e *hubEnv, srv *azurite.Server, project string, vm *e2eVM, latest uint64) {
 	t.Helper()
-	type point struct {
-		ID    uint64 `json:"id"`
-		Disks []struct {
-			DiskID   string `json:"disk_id"`
-			Snapshot string `json:"snapshot"`
-		} `json:"disks"`
-	}
-	points := decodeJSON[[]point](t, e.mustCtl("recovery-points", "list", "web01", "-o", "json"))
+	points := listPoints(t, e, "web01")
 	if len(points) != min(int(latest), 2) || points[len(points)-1].ID != latest {
 		t.Fatalf("after cycle %d: points %+v", latest, points)
 	}
+	for _, p := range points {
+		comparePoint(t, srv, project, vm, p)
+	}
+}
+
+// comparePoint reads a recovery point's snapshot of every disk and
+// compares it with the model at the point's cycle.
+func comparePoint(t *testing.T, srv *azurite.Server, project string, vm *e2eVM, p recoveryPoint) {
+	t.Helper()
 	admin, err := srv.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range points {
-		for i, d := range vm.disks {
-			snap := ""
-			for _, pd := range p.Disks {
-				if pd.DiskID == d.String() {
-					snap = pd.Snapshot
-				}
+	models, ok := vm.history[p.ID]
+	if !ok {
+		t.Fatalf("recovery point of cycle %d: the model of that cycle is no longer kept", p.ID)
+	}
+	for i, d := range vm.disks {
+		snap := ""
+		for _, pd := range p.Disks {
+			if pd.DiskID == d.String() {
+				snap = pd.Snapshot
 			}
-			name := fmt.Sprintf("vm/%s/disk/%s.vhd", hexID(vm.id), hexID(d))
-			bc, err := admin.ServiceClient().NewContainerClient("rep-" + project).NewBlobClient(name).WithSnapshot(snap)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := vm.history[p.ID][i]
-			r, err := bc.DownloadStream(context.Background(), &blob.DownloadStreamOptions{Range: blob.HTTPRange{Count: int64(len(want))}})
-			if err != nil {
-				t.Fatalf("read point %d disk %d: %v", p.ID, i, err)
-			}
-			got, err := io.ReadAll(r.Body)
-			r.Body.Close()
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("point %d disk %d differs from the source at that cycle (%v)", p.ID, i, err)
-			}
+		}
+		if snap == "" {
+			t.Fatalf("recovery point of cycle %d has no snapshot of disk %d", p.ID, i)
+		}
+		name := fmt.Sprintf("vm/%s/disk/%s.vhd", hexID(vm.id), hexID(d))
+		bc, err := admin.ServiceClient().NewContainerClient("rep-" + project).NewBlobClient(name).WithSnapshot(snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := models[i]
+		r, err := bc.DownloadStream(context.Background(), &blob.DownloadStreamOptions{Range: blob.HTTPRange{Count: int64(len(want))}})
+		if err != nil {
+			t.Fatalf("read point %d disk %d: %v", p.ID, i, err)
+		}
+		got, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("point %d disk %d differs from the source at that cycle (%v)", p.ID, i, err)
 		}
 	}
 }

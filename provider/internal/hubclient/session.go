@@ -229,13 +229,25 @@ func (l *Link) acked(a *hubv1.EventAck) {
 			break
 		}
 	}
+	waiters := l.waiters[a.GetEventId()]
+	delete(l.waiters, a.GetEventId())
 	l.mu.Unlock()
-	if !ok || a.GetErrorReason() == hubv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
-		return
+	var err *HubError
+	if ok && a.GetErrorReason() != hubv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
+		err = &HubError{Class: reasonError(a.GetErrorReason().String()), Message: a.GetErrorMessage()}
+		if err.Class == nil {
+			err.Class = ErrInvalid
+		}
 	}
-	err := &HubError{Class: reasonError(a.GetErrorReason().String()), Message: a.GetErrorMessage()}
-	if err.Class == nil {
-		err.Class = ErrInvalid
+	for _, w := range waiters {
+		if err != nil {
+			w <- err
+		} else {
+			w <- nil
+		}
+	}
+	if err == nil {
+		return
 	}
 	l.log.Warn("hub refused an event", "event_id", a.GetEventId(), "error", err)
 	if l.cfg.OnEventRefused != nil {

@@ -19,6 +19,7 @@ type Command struct {
 	TestMigrate        *TestMigrate
 	Migrate            *Migrate
 	RefreshSAS         *RefreshSAS
+	ResyncRanges       *ResyncRanges
 }
 
 // VMCommand names the VM a command is about.
@@ -81,6 +82,7 @@ type Event struct {
 	Health        *Health
 	ErrorReport   *ErrorReport
 	SourceHashes  *SourceHashes
+	ResyncHashes  *ResyncHashes
 }
 
 // SourceHashes are chunk hashes of a stopped VM's disk at its final cycle,

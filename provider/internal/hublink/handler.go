@@ -59,6 +59,9 @@ func (h *Handler) HandleCommand(ctx context.Context, c hubclient.Command) error 
 	case c.RefreshSAS != nil:
 		h.hub.SetGrants(c.RefreshSAS.VMID, c.RefreshSAS.Grants)
 		return nil
+	case c.ResyncRanges != nil:
+		h.hub.takeResyncRanges(c.ResyncRanges)
+		return nil
 	case c.SetThrottle != nil:
 		return h.whenRunning(ctx, func() error { return h.drv.SetThrottle(ctx, throttleOf(c.SetThrottle)) })
 	case c.DisableReplication != nil:

@@ -24,6 +24,14 @@ type Sender interface {
 
 var _ Sender = (*hubclient.Link)(nil)
 
+// Acker waits for the hub to acknowledge (store) a queued event;
+// hubclient.Link is one. A Sender without it is trusted on Send.
+type Acker interface {
+	WaitAcked(ctx context.Context, id string) error
+}
+
+var _ Acker = (*hubclient.Link)(nil)
+
 // Config tunes the adapter.
 type Config struct {
 	// GrantWait bounds how long RequestSAS waits for a grant the hub has
@@ -51,7 +59,9 @@ type Hub struct {
 	base   *baseMarker
 	hasher Hasher
 	vms    VMSource
-	log    hclog.Logger
+	// resyncs holds the hub's answers to resync comparisons.
+	resyncs *answers
+	log     hclog.Logger
 }
 
 var _ driver.Hub = (*Hub)(nil)
@@ -75,7 +85,8 @@ func NewHub(cfg Config, deps Deps) *Hub {
 	if deps.Log == nil {
 		deps.Log = hclog.NewNullLogger()
 	}
-	h := &Hub{cfg: cfg, send: deps.Send, grants: newGrants(), hasher: deps.Hasher, vms: deps.Host, log: deps.Log.Named("hublink")}
+	h := &Hub{cfg: cfg, send: deps.Send, grants: newGrants(), hasher: deps.Hasher, vms: deps.Host, resyncs: newAnswers(),
+		log: deps.Log.Named("hublink")}
 	h.base = &baseMarker{hub: h, agent: deps.Agent, vms: deps.Host}
 	return h
 }
@@ -111,7 +122,23 @@ func (h *Hub) ReportCycle(ctx context.Context, m replication.Manifest) error {
 			return err
 		}
 	}
-	return h.queue(hubclient.Event{ID: manifestEventID(m), CycleManifest: manifestToEvent(m)})
+	id := manifestEventID(m)
+	if err := h.queue(hubclient.Event{ID: id, CycleManifest: manifestToEvent(m)}); err != nil {
+		return err
+	}
+	// The driver records the cycle as reported once this returns, so the
+	// manifest must be stored by the hub by then: the link's outbox is
+	// memory, and a provider killed with it queued would lose it.
+	if a, ok := h.send.(Acker); ok {
+		if err := a.WaitAcked(ctx, id); err != nil {
+			return fmt.Errorf("manifest of cycle %d: %w", m.Cycle, err)
+		}
+	}
+	// The host switch ties the hub's cycle to the host's instant, which an
+	// operator (or a test) needs to compare a recovery point with its source.
+	h.log.Info("cycle manifest sent", "vm_id", m.VMID, "cycle", m.Cycle, "kind", m.Kind,
+		"generation", m.Generation, "host_switch", m.HostSwitch)
+	return nil
 }
 
 // ReportProgress implements driver.Hub: one progress event per disk.

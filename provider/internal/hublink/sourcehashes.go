@@ -2,6 +2,8 @@ package hublink
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"hvmigrate/provider/internal/hubclient"
@@ -51,7 +53,7 @@ func (h *Hub) reportSourceHashes(ctx context.Context, m replication.Manifest) er
 			for len(hashes) > 0 {
 				n := min(len(hashes), hashesPerEvent)
 				ev := hubclient.Event{
-					ID: fmt.Sprintf("hashes-%s-c%d-%s-%d", m.VMID, m.Cycle, md.DiskID, first),
+					ID: hashesEventID(m.VMID, md.DiskID, m.Cycle, first),
 					SourceHashes: &hubclient.SourceHashes{VMID: m.VMID, DiskID: md.DiskID, Cycle: m.Cycle,
 						ChunkBytes: sourceChunkBytes, FirstChunk: uint64(first), SHA256: hashes[:n]},
 				}
@@ -68,4 +70,12 @@ func (h *Hub) reportSourceHashes(ctx context.Context, m replication.Manifest) er
 		h.log.Info("source disk hashed for the migration check", "vm_id", m.VMID, "disk_id", md.DiskID)
 	}
 	return nil
+}
+
+// hashesEventID names a piece of a disk's source hashes: stable for the
+// same VM, disk, cycle and first chunk, and short enough for the hub's
+// 64-character limit on event ids.
+func hashesEventID(vmID, diskID string, cycle uint64, first int64) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%s/%d/%d", vmID, diskID, cycle, first))
+	return "hashes-" + hex.EncodeToString(sum[:16])
 }

@@ -39,9 +39,12 @@ type DeleteCheckpoint struct {
 // StartTracking turns change tracking back on. Yields nothing.
 type StartTracking struct{}
 
-// SwitchLogs switches the logs of every disk for a cycle. Yields Switched
-// or TrackingOff.
-type SwitchLogs struct{ Cycle uint64 }
+// SwitchLogs switches the logs of every disk for a cycle. Expect is the
+// number the host gives this switch (0: the host does not number them);
+// when the host already made it (the provider stopped before it heard
+// the answer), that switch is looked up rather than made again. Yields
+// Switched or TrackingOff.
+type SwitchLogs struct{ Cycle, Expect uint64 }
 
 // UploadCycle uploads one delta object per disk. Yields Uploaded or
 // SourceLost.

@@ -28,7 +28,7 @@ func TestConfigNext_commandTransitions(t *testing.T) {
 				t.Error("resync not pending")
 			}
 		}},
-		{"pending resync after report", append(toReporting(), Resync{}), CycleReported{Cycle: 2, At: t0}, PhaseResyncRequired, []string{"prepare_checkpoint", "health"},
+		{"pending resync after report", append(toReporting(), Resync{}), CycleReported{Cycle: 2, At: t0}, PhaseResyncRequired, []string{"release_logs", "prepare_checkpoint", "health"},
 			func(t *testing.T, s State, _ []Action) {
 				if s.BaseCycle != 3 {
 					t.Errorf("base cycle %d, want 3", s.BaseCycle)
@@ -53,13 +53,13 @@ func TestConfigNext_commandTransitions(t *testing.T) {
 				t.Errorf("stage %s", s.Migrate)
 			}
 		}},
-		{"drained shuts down", append(toMigrateDraining(), uploaded(2)), CycleReported{Cycle: 2, At: t0}, PhaseMigrating, []string{"shutdown_guest"}, nil},
+		{"drained shuts down", append(toMigrateDraining(), uploaded(2)), CycleReported{Cycle: 2, At: t0}, PhaseMigrating, []string{"release_logs", "shutdown_guest"}, nil},
 		{"shut down starts final cycle", toMigrateShutdown(), ShutDown{}, PhaseMigrating, []string{"switch_logs"}, func(t *testing.T, s State, _ []Action) {
 			if !s.InFlight.Final || s.InFlight.Number != 2 {
 				t.Errorf("final cycle %+v", s.InFlight)
 			}
 		}},
-		{"final reported", append(toMigrateFinal(), switched(2, 1, t0), uploaded(2)), CycleReported{Cycle: 2, At: t0}, PhaseMigrated, []string{"stop_tracking"}, nil},
+		{"final reported", append(toMigrateFinal(), switched(2, 1, t0), uploaded(2)), CycleReported{Cycle: 2, At: t0}, PhaseMigrated, []string{"release_logs", "stop_tracking"}, nil},
 		{"test migrate", toDelta(), TestMigrate{}, PhaseDeltaReplication, []string{"health"}, nil},
 		{"action failed", toCopying(), ActionFailed{Action: "copy_disk", Err: "x", At: t0}, PhaseFailed, []string{"health"}, func(t *testing.T, s State, _ []Action) {
 			if s.Failure.From != PhaseInitialReplication || !s.Failure.NextRetry.Equal(t0.Add(time.Minute)) || s.Failure.Attempts != 1 {
@@ -74,7 +74,7 @@ func TestConfigNext_commandTransitions(t *testing.T) {
 		{"retry of upload", toFailedUpload(), Tick{At: t0.Add(time.Hour)}, PhaseDeltaReplication, []string{"upload_cycle"}, nil},
 		{"resume after restart", toUploading(), Resume{At: t0}, PhaseDeltaReplication, []string{"upload_cycle"}, nil},
 		{"resume during first switch after copy resyncs", toSwitching(), Resume{At: t0}, PhaseResyncRequired, []string{"prepare_checkpoint", "health"}, nil},
-		{"resume during later switch switches again", append(toDeltaAfterCycle(), Tick{At: t0.Add(time.Hour)}), Resume{At: t0}, PhaseDeltaReplication, []string{"switch_logs"}, nil},
+		{"resume during later switch releases and switches again", append(toDeltaAfterCycle(), Tick{At: t0.Add(time.Hour)}), Resume{At: t0}, PhaseDeltaReplication, []string{"release_logs", "switch_logs"}, nil},
 		{"retry of first switch after copy resyncs", append(toSwitching(), ActionFailed{Action: "switch_logs", Err: "timeout", At: t0}), Tick{At: t0.Add(time.Hour)},
 			PhaseResyncRequired, []string{"prepare_checkpoint", "health"}, nil},
 		{"resume enabling", toEnabling(), Resume{At: t0}, PhaseEnabling, []string{"prepare_checkpoint"}, nil},

@@ -48,7 +48,7 @@ func (c Config) checkPolicy(e Enable) error {
 func (s *State) newGeneration() []Action {
 	s.Generation++
 	s.BaseCycle = s.LastCycle + 1
-	s.InFlight, s.CopyStage, s.Migrate, s.Attempts, s.HostSwitch = nil, "", "", 0, 0
+	s.InFlight, s.CopyStage, s.Migrate, s.Attempts, s.HostSwitch, s.DiffResync = nil, "", "", 0, 0, false
 	for i := range s.Disks {
 		d := &s.Disks[i]
 		d.Frozen, d.Base, d.Copy, d.BytesDone, d.BytesTotal, d.PendingLogBytes = "", "", DiskPending, 0, 0, 0
@@ -60,6 +60,8 @@ func (s *State) newGeneration() []Action {
 func (s *State) beginResync(reason string) []Action {
 	s.Phase, s.ResyncReason, s.ResyncPending, s.PausedFrom = PhaseResyncRequired, reason, false, ""
 	acts := s.newGeneration()
+	// A replica that took a cycle can be compared chunk by chunk.
+	s.DiffResync = s.LastCycle > 0
 	return append(acts, Health{Level: "warn", Message: "resync required: " + reason})
 }
 
@@ -78,6 +80,8 @@ func (s *State) checkpointCreated(e CheckpointCreated) ([]Action, error) {
 		}
 		s.Disks[i].Frozen = f
 	}
+	// The first switch after the copy must follow the checkpoint's.
+	s.HostSwitch, s.SwitchesNumbered = e.HostSwitch, e.Numbered
 	s.Phase = PhaseInitialReplication
 	if resync {
 		s.Phase = PhaseResyncing
@@ -101,8 +105,7 @@ func (s *State) copyActions() []Action {
 			continue
 		}
 		d.Copy = DiskCopying
-		return []Action{CopyDisk{Generation: s.Generation, DiskID: d.ID, Frozen: d.Frozen,
-			JobID: CopyJobID(s.VMID, d.ID, s.Generation), Threads: s.Policy.Threads}}
+		return []Action{s.diskAction(d)}
 	}
 	s.CopyStage = StageMerging
 	return s.copyActions()
@@ -154,6 +157,9 @@ func (s *State) checkpointDeleted(e CheckpointDeleted) ([]Action, error) {
 func (s *State) baseManifest() Manifest {
 	m := Manifest{VMID: s.VMID, Kind: ManifestBase, Cycle: s.BaseCycle, Previous: s.BaseCycle - 1,
 		Generation: s.Generation, HostSwitch: s.HostSwitch}
+	if s.DiffResync {
+		m.Kind = ManifestResync
+	}
 	for _, d := range s.Disks {
 		m.Disks = append(m.Disks, ManifestDisk{DiskID: d.ID, Object: d.Base, Bytes: d.BytesTotal})
 	}
@@ -164,7 +170,7 @@ func (s *State) baseReported(e BaseReported) ([]Action, error) {
 	if !copyPhase(s.Phase) || s.CopyStage != StageReporting || e.Cycle != s.BaseCycle {
 		return nil, fmt.Errorf("%w: base cycle %d is not being reported", ErrStale, e.Cycle)
 	}
-	s.LastCycle, s.CopyStage, s.Phase = s.BaseCycle, "", PhaseDeltaReplication
+	s.LastCycle, s.CopyStage, s.Phase, s.DiffResync = s.BaseCycle, "", PhaseDeltaReplication, false
 	s.ResyncReason, s.NextCycleAt, s.LastSwitchAt, s.Attempts = "", time.Time{}, time.Time{}, 0
 	return nil, nil
 }

@@ -31,7 +31,7 @@ func (s *State) cycleActions() []Action {
 	c := s.InFlight
 	switch c.Stage {
 	case CycleSwitching:
-		return []Action{SwitchLogs{Cycle: c.Number}}
+		return []Action{SwitchLogs{Cycle: c.Number, Expect: s.nextSwitch()}}
 	case CycleUploading:
 		sizes := map[string]int64{}
 		for _, d := range s.Disks {
@@ -42,6 +42,15 @@ func (s *State) cycleActions() []Action {
 	default:
 		return []Action{Report{Manifest: s.cycleManifest()}}
 	}
+}
+
+// nextSwitch is the number the host will give its next switch, 0 if the
+// host does not number them.
+func (s *State) nextSwitch() uint64 {
+	if s.HostSwitch == 0 && !s.SwitchesNumbered {
+		return 0
+	}
+	return s.HostSwitch + 1
 }
 
 // inFlight checks that a cycle event is for the cycle in flight at stage.
@@ -64,7 +73,7 @@ func (c Config) switched(s *State, e Switched) ([]Action, error) {
 	if e.ResyncNeeded {
 		return s.beginResync("the host lost track of writes: " + e.Reason), nil
 	}
-	if s.HostSwitch != 0 && e.HostSwitch != 0 && e.HostSwitch != s.HostSwitch+1 {
+	if n := s.nextSwitch(); n != 0 && e.HostSwitch != 0 && e.HostSwitch != n {
 		return s.beginResync(fmt.Sprintf("host switch %d follows %d: the logs of a switch were lost", e.HostSwitch, s.HostSwitch)), nil
 	}
 	cy.Disks = cy.Disks[:0]
@@ -120,7 +129,7 @@ func (s *State) trackingOff(e TrackingOff) ([]Action, error) {
 			return s.beginResync(fmt.Sprintf("disk %s was written while change tracking was off", d.ID)), nil
 		}
 	}
-	return []Action{StartTracking{}, SwitchLogs{Cycle: e.Cycle}}, nil
+	return []Action{StartTracking{}, SwitchLogs{Cycle: e.Cycle, Expect: s.nextSwitch()}}, nil
 }
 
 func (s *State) uploaded(e Uploaded) ([]Action, error) {
@@ -183,15 +192,17 @@ func (s *State) cycleReported(e CycleReported) ([]Action, error) {
 	for i := range s.Disks {
 		s.Disks[i].PendingLogBytes = 0
 	}
+	// The hub holds the cycle: its logs are no longer needed.
+	release := s.queueRelease(c)
 	switch {
 	case c.Final:
 		s.Phase, s.Migrate = PhaseMigrated, ""
-		return []Action{StopTracking{RemoveLogs: true}}, nil
+		return append(release, StopTracking{RemoveLogs: true}), nil
 	case s.ResyncPending:
-		return s.beginResync(s.ResyncReason), nil
+		return append(release, s.beginResync(s.ResyncReason)...), nil
 	case s.Phase == PhaseMigrating && s.Migrate == MigrateDraining:
 		s.Migrate = MigrateShutdown
-		return s.pendingActions(), nil
+		return append(release, s.pendingActions()...), nil
 	}
-	return nil, nil
+	return release, nil
 }

@@ -25,9 +25,13 @@ type Enable struct {
 
 // CheckpointCreated reports the checkpoint of a generation, with change
 // tracking started at its instant; Frozen maps disk id to frozen file.
+// Numbered says the host numbers its switches; HostSwitch is then its
+// switch count at the checkpoint.
 type CheckpointCreated struct {
 	Generation uint64
 	Frozen     map[string]string
+	Numbered   bool
+	HostSwitch uint64
 }
 
 // CopyProgress reports how far a disk's copy is.

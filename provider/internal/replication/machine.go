@@ -36,6 +36,8 @@ func (c Config) apply(s *State, e Event) ([]Action, error) {
 		return nil, s.copyProgress(e)
 	case CopyDone:
 		return s.copyDone(e)
+	case FullCopyNeeded:
+		return s.fullCopyNeeded(e)
 	case CheckpointDeleted:
 		return s.checkpointDeleted(e)
 	case BaseReported:
@@ -62,6 +64,8 @@ func (c Config) applyMore(s *State, e Event) ([]Action, error) {
 		return s.uploaded(e)
 	case CycleReported:
 		return s.cycleReported(e)
+	case LogsReleased:
+		return nil, s.logsReleased(e)
 	case Disable:
 		return s.disable()
 	case Disabled:
@@ -103,21 +107,23 @@ func (s *State) resume() ([]Action, error) {
 	if s.switchUnknown() {
 		return s.beginResync(lostSwitch), nil
 	}
-	acts := s.pendingActions()
+	acts := append(s.releaseActions(), s.pendingActions()...)
 	if len(acts) == 0 {
 		return nil, ErrIgnored
 	}
 	return acts, nil
 }
 
-const lostSwitch = "the provider stopped during a log switch whose outcome the host cannot tell (the first switch after a copy, or a host that does not number switches)"
+const lostSwitch = "the provider stopped during a log switch whose outcome the host cannot tell (a host that does not number switches)"
 
 // switchUnknown reports whether a switch may have happened that the state
 // cannot detect: switching again could silently skip its logs. With the
-// host's switch count known, a gap shows in the next switch instead.
+// host's switch count known, the switch is looked up by number if the
+// host made it (SwitchLogs.Expect), and a gap shows in the next switch
+// otherwise.
 func (s *State) switchUnknown() bool {
 	c := s.InFlight
-	return cyclePhase(s.Phase) && c != nil && c.Stage == CycleSwitching && s.HostSwitch == 0
+	return cyclePhase(s.Phase) && c != nil && c.Stage == CycleSwitching && s.nextSwitch() == 0
 }
 
 // pendingActions lists the work the state waits for.

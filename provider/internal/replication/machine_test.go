@@ -106,7 +106,7 @@ func TestConfigNext_copyTransitions(t *testing.T) {
 					t.Errorf("generation %d base %d", s.Generation, s.BaseCycle)
 				}
 			}},
-		{"resync checkpoint", toResyncRequired(), CheckpointCreated{Generation: 2, Frozen: frozen()}, PhaseResyncing, []string{"copy_disk"}, nil},
+		{"resync checkpoint", toResyncRequired(), CheckpointCreated{Generation: 2, Frozen: frozen()}, PhaseResyncing, []string{"resync_disk"}, nil},
 		{"resync merge acknowledges", append(toResyncing(), CopyDone{Generation: 2, DiskID: "d0", Total: 1, Object: "r0"}),
 			CopyDone{Generation: 2, DiskID: "d1", Total: 1, Object: "r1"}, PhaseResyncing, []string{"delete_checkpoint"},
 			func(t *testing.T, _ State, acts []Action) {
@@ -150,7 +150,7 @@ func TestConfigNext_cycleTransitions(t *testing.T) {
 			}
 		}},
 		{"upload source lost resyncs", toUploading(), SourceLost{Reason: "log corrupt"}, PhaseResyncRequired, []string{"prepare_checkpoint", "health"}, nil},
-		{"reported closes cycle", toReporting(), CycleReported{Cycle: 2, At: t0}, PhaseDeltaReplication, []string{}, func(t *testing.T, s State, _ []Action) {
+		{"reported closes cycle", toReporting(), CycleReported{Cycle: 2, At: t0}, PhaseDeltaReplication, []string{"release_logs"}, func(t *testing.T, s State, _ []Action) {
 			if s.LastCycle != 2 || s.InFlight != nil || !s.NextCycleAt.Equal(t0.Add(30*time.Second)) {
 				t.Errorf("last %d in flight %v next %s", s.LastCycle, s.InFlight, s.NextCycleAt)
 			}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -35,6 +36,11 @@ type world struct {
 	fresh      bool                // no manifest yet in this enablement
 	maxSeen    uint64
 	steps      map[string]int
+
+	// numbered hosts report their switch count at the checkpoint and look
+	// up a switch by number (every host here numbers its switches).
+	numbered bool
+	switches map[uint64]Switched
 }
 
 var disks = []DiskSpec{{ID: "d0", Size: 64 << 20, DataWriteGUID: "g0"}, {ID: "d1", Size: 16 << 20, DataWriteGUID: "g1"}, {ID: "d2", Size: 8 << 20}}
@@ -141,6 +147,7 @@ func TestMachine_property_randomFaultsKeepStateValidAndCyclesContiguous(t *testi
 		}
 		defer os.RemoveAll(dir)
 		w := newWorld(t, dir)
+		w.numbered, w.switches = rapid.Bool().Draw(t, "numbered"), map[uint64]Switched{}
 		defer func() { w.st.Close() }()
 		w.fresh = true
 		w.feed(Enable{Policy: Policy{Interval: 30 * time.Second}, Disks: disks})
@@ -190,7 +197,7 @@ func (w *world) runAction() {
 	a := w.pending[0]
 	w.pending = w.pending[1:]
 	fault := rapid.IntRange(0, 24).Draw(w.t, "fault")
-	if fault == 0 && a.Name() != "health" {
+	if fault == 0 && a.Name() != "health" && a.Name() != "release_logs" { // the driver never fails these
 		w.feed(ActionFailed{Action: a.Name(), Err: "agent died or hub unreachable", At: w.now})
 		return
 	}
@@ -211,7 +218,11 @@ func (w *world) perform(a Action, fault int) Event {
 		for _, d := range disks {
 			fr[d.ID] = fmt.Sprintf("/f/%s-g%d", d.ID, a.Generation)
 		}
-		return CheckpointCreated{Generation: a.Generation, Frozen: fr}
+		cc := CheckpointCreated{Generation: a.Generation, Frozen: fr, Numbered: w.numbered}
+		if w.numbered {
+			cc.HostSwitch = w.hostSwitch
+		}
+		return cc
 	case CopyDisk:
 		if fault == 2 {
 			return SourceLost{Reason: "frozen disk missing"}
@@ -245,8 +256,43 @@ func (w *world) perform(a Action, fault int) Event {
 		return Disabled{}
 	case StopTracking:
 		w.tracking = false
+	case ReleaseLogs:
+		return w.releaseLogs(a, fault)
 	}
 	return nil
+}
+
+// releaseLogs checks that only logs of cycles the hub accepted are
+// released, never one the cycle in flight still reads.
+func (w *world) releaseLogs(a ReleaseLogs, fault int) Event {
+	for _, l := range a.Logs {
+		if !w.reportedLog(l) {
+			w.t.Fatalf("log %s released before the hub accepted its cycle", l)
+		}
+		if c := w.state.InFlight; c != nil {
+			for _, d := range c.Disks {
+				if slices.Contains(d.Logs, l) {
+					w.t.Fatalf("log %s released while cycle %d reads it", l, c.Number)
+				}
+			}
+		}
+	}
+	if fault == 5 {
+		return nil // the host failed to delete them: a warning only
+	}
+	return LogsReleased{Logs: a.Logs}
+}
+
+// reportedLog reports whether a manifest the hub accepted names log.
+func (w *world) reportedLog(log string) bool {
+	for _, m := range w.reported {
+		for _, d := range m.Disks {
+			if slices.Contains(d.LogIDs, filepath.Base(log)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (w *world) switchLogs(a SwitchLogs, fault int) Event {
@@ -254,11 +300,16 @@ func (w *world) switchLogs(a SwitchLogs, fault int) Event {
 		w.tracking = false
 		return TrackingOff{Cycle: a.Cycle, GUIDs: map[string]string{"d0": "g0", "d1": rapid.SampledFrom([]string{"g1", "changed"}).Draw(w.t, "guid")}}
 	}
+	if old, ok := w.switches[a.Expect]; ok && w.numbered {
+		old.Cycle = a.Cycle // made before the provider stopped: looked up
+		return old
+	}
 	w.hostSwitch++
 	sw := Switched{Cycle: a.Cycle, HostSwitch: w.hostSwitch, At: w.now, ResyncNeeded: fault == 4, Reason: "tracker crashed"}
 	for _, d := range disks {
 		logBytes := int64(rapid.IntRange(0, 60).Draw(w.t, "log_pct")) * d.Size / 100
 		sw.Disks = append(sw.Disks, SwitchedDisk{ID: d.ID, Logs: []string{fmt.Sprintf("/l/%s-%d.hrl", d.ID, w.hostSwitch)}, LogBytes: logBytes, DataWriteGUID: d.DataWriteGUID})
 	}
+	w.switches[w.hostSwitch] = sw
 	return sw
 }

@@ -153,6 +153,9 @@ type State struct {
 	LastCycle uint64
 	// InFlight is the cycle in progress, if any.
 	InFlight *Cycle
+	// ReleasePending lists the closed logs of reported cycles that the
+	// host has not yet confirmed deleted.
+	ReleasePending []string
 	// NextCycleAt is when the next switch is due.
 	NextCycleAt time.Time
 	// LastSwitchAt is the switch instant of LastCycle.
@@ -163,6 +166,10 @@ type State struct {
 	// Overruns counts switches that waited for an unfinished upload.
 	Overruns   uint64
 	HostSwitch uint64
+	// SwitchesNumbered says the host numbers its switches: HostSwitch is
+	// known even when 0, and a switch whose answer was lost can be looked
+	// up.
+	SwitchesNumbered bool
 	// Attempts counts failures since the last step forward.
 	Attempts int
 	// ResyncReason says why the VM resyncs (or will, once the cycle being
@@ -172,11 +179,15 @@ type State struct {
 	Migrate       MigrateStage
 	PausedFrom    Phase
 	Failure       *Failure
+	// DiffResync is set while a resync sends only the chunks that differ
+	// from the replica; cleared when the hub asks for full copies.
+	DiffResync bool
 }
 
 // Clone returns a deep copy of s.
 func (s State) Clone() State {
 	s.Disks = slices.Clone(s.Disks)
+	s.ReleasePending = slices.Clone(s.ReleasePending)
 	if s.InFlight != nil {
 		c := *s.InFlight
 		c.Disks = slices.Clone(c.Disks)

@@ -116,12 +116,19 @@
 //     Critical with critical health) is reported as ResyncNeeded, and
 //     AcknowledgeResync calls Resynchronize. With an external provider,
 //     what Resynchronize then expects of the provider is not documented.
+//  9. Releasing logs. ReleaseLogs deletes closed .hrl files the provider
+//     no longer needs (their cycle reached the hub) with an ordinary file
+//     delete, assuming Hyper-V Replica neither holds closed logs open nor
+//     minds them disappearing while it keeps tracking. Only files the
+//     disks' log folders list as closed are deleted; the open log is
+//     refused. This has never run against Hyper-V Replica.
 //
 // # Other limits
 //
-// Log files are not deleted after a switch (only StopTracking with
-// removeLogs deletes them); the backend remembers the last log it handed
-// out per disk in memory, so after a restart the first switch hands out
-// every closed log still present. The WMI library logs each query through
-// the standard logger.
+// The backend remembers the last log it handed out per disk in memory, so
+// after a restart the first switch hands out every closed log still
+// present (ReleaseLogs keeps that set small). Hyper-V does not number its
+// switches, so GetSwitch finds none: a provider that died during a switch
+// resyncs the VM. The WMI library logs each query through the standard
+// logger.
 package hyperv

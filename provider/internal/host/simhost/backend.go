@@ -72,7 +72,11 @@ func (b *Backend) CreateCheckpoint(ctx context.Context, vmID string, tracking bo
 	if err != nil {
 		return host.Checkpoint{}, mapErr("frozen disks of vm "+vmID, err)
 	}
-	cp := host.Checkpoint{Frozen: map[string]string{}}
+	vm, err := b.c.GetVM(ctx, vmID)
+	if err != nil {
+		return host.Checkpoint{}, mapErr("get vm "+vmID, err)
+	}
+	cp := host.Checkpoint{Frozen: map[string]string{}, Numbered: true, LastSwitch: vm.Tracking.LastSwitch}
 	for _, f := range frozen {
 		cp.Frozen[f.DiskID] = f.Path
 	}
@@ -101,11 +105,25 @@ func (b *Backend) SwitchLogs(ctx context.Context, vmID string) (host.Switch, err
 	if err != nil {
 		return host.Switch{}, mapErr("switch logs of vm "+vmID, err)
 	}
+	return toSwitch(r), nil
+}
+
+// GetSwitch returns what switch number handed out, from the daemon's
+// record of it.
+func (b *Backend) GetSwitch(ctx context.Context, vmID string, number uint64) (host.Switch, error) {
+	r, err := b.c.GetSwitch(ctx, vmID, number)
+	if err != nil {
+		return host.Switch{}, mapErr(fmt.Sprintf("switch %d of vm %s", number, vmID), err)
+	}
+	return toSwitch(r), nil
+}
+
+func toSwitch(r simhost.SwitchResult) host.Switch {
 	sw := host.Switch{Number: r.Number, Logs: map[string][]string{}, ResyncNeeded: r.NeedsResync, Reason: r.ResyncReason}
 	for _, d := range r.Disks {
 		sw.Logs[d.DiskID] = append([]string(nil), d.ClosedLogs...)
 	}
-	return sw, nil
+	return sw
 }
 
 // Shutdown shuts the guest down (or turns it off with force); a VM that
@@ -180,4 +198,13 @@ func mapErr(what string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// ReleaseLogs asks the daemon to delete closed logs it handed out.
+func (b *Backend) ReleaseLogs(ctx context.Context, vmID string, logs []string) error {
+	_, err := b.c.ReleaseLogs(ctx, vmID, logs)
+	if errors.Is(err, simhost.ErrInvalid) {
+		return fmt.Errorf("release logs of vm %s: %w: %w", vmID, host.ErrUnsupported, err)
+	}
+	return mapErr("release logs of vm "+vmID, err)
 }

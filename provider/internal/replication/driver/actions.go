@@ -47,6 +47,8 @@ func (l *vmLoop) do(ctx context.Context, epoch uint64, a replication.Action) (re
 		return l.prepareCheckpoint(ctx, a)
 	case replication.CopyDisk:
 		return l.copyDisk(ctx, epoch, a)
+	case replication.ResyncDisk:
+		return l.resyncDisk(ctx, epoch, a)
 	case replication.DeleteCheckpoint:
 		return l.deleteCheckpoint(ctx, a)
 	case replication.StartTracking:
@@ -64,6 +66,8 @@ func (l *vmLoop) do(ctx context.Context, epoch uint64, a replication.Action) (re
 		return l.shutdown(ctx, a)
 	case replication.Cleanup:
 		return l.cleanup(ctx)
+	case replication.ReleaseLogs:
+		return l.releaseLogs(ctx, a), nil
 	case replication.StopTracking:
 		return nil, ignore(l.hostCall(ctx, func(ctx context.Context) error { return l.d.deps.Host.StopTracking(ctx, vmID, a.RemoveLogs) }), host.ErrTrackingOff)
 	}
@@ -130,7 +134,7 @@ func (l *vmLoop) prepareCheckpoint(ctx context.Context, a replication.PrepareChe
 	if err != nil {
 		return nil, err
 	}
-	return replication.CheckpointCreated{Generation: a.Generation, Frozen: cp.Frozen}, nil
+	return replication.CheckpointCreated{Generation: a.Generation, Frozen: cp.Frozen, Numbered: cp.Numbered, HostSwitch: cp.LastSwitch}, nil
 }
 
 func (l *vmLoop) deleteCheckpoint(ctx context.Context, a replication.DeleteCheckpoint) (replication.Event, error) {
@@ -158,7 +162,7 @@ func (l *vmLoop) switchLogs(ctx context.Context, a replication.SwitchLogs) (repl
 	var vm host.VM
 	err := l.hostCall(ctx, func(ctx context.Context) error {
 		var err error
-		if sw, err = h.SwitchLogs(ctx, vmID); err != nil && !errors.Is(err, host.ErrTrackingOff) {
+		if sw, err = l.switchOnce(ctx, a); err != nil && !errors.Is(err, host.ErrTrackingOff) {
 			return err
 		}
 		off := err != nil
@@ -201,7 +205,7 @@ func (l *vmLoop) report(ctx context.Context, a replication.Report) (replication.
 	if err != nil {
 		return nil, fmt.Errorf("report cycle %d: %w", a.Manifest.Cycle, err)
 	}
-	if a.Manifest.Kind == replication.ManifestBase {
+	if a.Manifest.Kind == replication.ManifestBase || a.Manifest.Kind == replication.ManifestResync {
 		return replication.BaseReported{Cycle: a.Manifest.Cycle}, nil
 	}
 	return replication.CycleReported{Cycle: a.Manifest.Cycle, At: now()}, nil

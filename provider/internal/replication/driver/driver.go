@@ -35,6 +35,11 @@ type Config struct {
 	ProgressEvery time.Duration
 	// CallTimeout bounds one call to the host or the hub.
 	CallTimeout time.Duration
+	// ResyncChunks is how many chunks a resync hashes a disk in, at most
+	// (within the chunk sizes the agent hashes); ResyncWait bounds the
+	// wait for the hub's comparison.
+	ResyncChunks int
+	ResyncWait   time.Duration
 }
 
 // DefaultConfig holds every default of the driver.
@@ -45,6 +50,8 @@ func DefaultConfig() Config {
 		TickEvery:     time.Second,
 		ProgressEvery: 2 * time.Second,
 		CallTimeout:   2 * time.Minute,
+		ResyncChunks:  1 << 16,
+		ResyncWait:    10 * time.Minute,
 	}
 }
 
@@ -54,8 +61,12 @@ type Deps struct {
 	Host  host.Backend
 	Agent Agent
 	Hub   Hub
-	Space preflight.Space
-	Log   hclog.Logger
+	// ResyncAgent and Comparer make a resync send only the chunks that
+	// differ from the replica; without either, a resync copies in full.
+	ResyncAgent ResyncAgent
+	Comparer    Comparer
+	Space       preflight.Space
+	Log         hclog.Logger
 }
 
 // Driver runs every VM's machine.

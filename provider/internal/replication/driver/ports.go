@@ -158,3 +158,12 @@ func (l LinkAgent) HashDisk(ctx context.Context, path string, chunkBytes int64, 
 	}
 	return c.HashDisk(ctx, path, chunkBytes, fn)
 }
+
+// StartResyncUpload implements ResyncAgent.
+func (l LinkAgent) StartResyncUpload(ctx context.Context, spec agentclient.ResyncUpload) (agentclient.Job, error) {
+	c, err := l.client()
+	if err != nil {
+		return agentclient.Job{}, err
+	}
+	return c.StartResyncUpload(ctx, spec)
+}

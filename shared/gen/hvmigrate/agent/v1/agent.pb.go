@@ -103,9 +103,10 @@ func (ErrorReason) EnumDescriptor() ([]byte, []int) {
 type JobKind int32
 
 const (
-	JobKind_JOB_KIND_UNSPECIFIED  JobKind = 0
-	JobKind_JOB_KIND_INITIAL_COPY JobKind = 1
-	JobKind_JOB_KIND_CYCLE_UPLOAD JobKind = 2
+	JobKind_JOB_KIND_UNSPECIFIED   JobKind = 0
+	JobKind_JOB_KIND_INITIAL_COPY  JobKind = 1
+	JobKind_JOB_KIND_CYCLE_UPLOAD  JobKind = 2
+	JobKind_JOB_KIND_RESYNC_UPLOAD JobKind = 3
 )
 
 // Enum value maps for JobKind.
@@ -114,11 +115,13 @@ var (
 		0: "JOB_KIND_UNSPECIFIED",
 		1: "JOB_KIND_INITIAL_COPY",
 		2: "JOB_KIND_CYCLE_UPLOAD",
+		3: "JOB_KIND_RESYNC_UPLOAD",
 	}
 	JobKind_value = map[string]int32{
-		"JOB_KIND_UNSPECIFIED":  0,
-		"JOB_KIND_INITIAL_COPY": 1,
-		"JOB_KIND_CYCLE_UPLOAD": 2,
+		"JOB_KIND_UNSPECIFIED":   0,
+		"JOB_KIND_INITIAL_COPY":  1,
+		"JOB_KIND_CYCLE_UPLOAD":  2,
+		"JOB_KIND_RESYNC_UPLOAD": 3,
 	}
 )
 
@@ -1792,6 +1795,225 @@ func (x *HashDiskResponse) GetVirtualSize() uint64 {
 	return 0
 }
 
+// DiskRange is a range of a virtual disk a resync sends.
+type DiskRange struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Offset uint64                 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	Length uint64                 `protobuf:"varint,2,opt,name=length,proto3" json:"length,omitempty"`
+	// The source reads as zeros here: the range is sent as a zero extent
+	// without reading it.
+	Zero          bool `protobuf:"varint,3,opt,name=zero,proto3" json:"zero,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiskRange) Reset() {
+	*x = DiskRange{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiskRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiskRange) ProtoMessage() {}
+
+func (x *DiskRange) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiskRange.ProtoReflect.Descriptor instead.
+func (*DiskRange) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *DiskRange) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *DiskRange) GetLength() uint64 {
+	if x != nil {
+		return x.Length
+	}
+	return 0
+}
+
+func (x *DiskRange) GetZero() bool {
+	if x != nil {
+		return x.Zero
+	}
+	return false
+}
+
+type StartResyncUploadRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	JobId  string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	VmId   string                 `protobuf:"bytes,2,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	DiskId string                 `protobuf:"bytes,3,opt,name=disk_id,json=diskId,proto3" json:"disk_id,omitempty"`
+	// The frozen disk to read: a VHD, VHDX or AVHDX chain, or a raw image.
+	DiskPath string `protobuf:"bytes,4,opt,name=disk_path,json=diskPath,proto3" json:"disk_path,omitempty"`
+	// The cycle the resync takes and the one the replica stands at.
+	Cycle         uint64 `protobuf:"varint,5,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	PreviousCycle uint64 `protobuf:"varint,6,opt,name=previous_cycle,json=previousCycle,proto3" json:"previous_cycle,omitempty"`
+	// Sorted, non-overlapping, 512-byte aligned ranges inside the disk.
+	Ranges []*DiskRange `protobuf:"bytes,7,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	// The resync delta object's block blob, with a create-only SAS. Secret.
+	TargetUrl     string `protobuf:"bytes,8,opt,name=target_url,json=targetUrl,proto3" json:"target_url,omitempty"`
+	Threads       uint32 `protobuf:"varint,9,opt,name=threads,proto3" json:"threads,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartResyncUploadRequest) Reset() {
+	*x = StartResyncUploadRequest{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartResyncUploadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartResyncUploadRequest) ProtoMessage() {}
+
+func (x *StartResyncUploadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartResyncUploadRequest.ProtoReflect.Descriptor instead.
+func (*StartResyncUploadRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *StartResyncUploadRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *StartResyncUploadRequest) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+func (x *StartResyncUploadRequest) GetDiskId() string {
+	if x != nil {
+		return x.DiskId
+	}
+	return ""
+}
+
+func (x *StartResyncUploadRequest) GetDiskPath() string {
+	if x != nil {
+		return x.DiskPath
+	}
+	return ""
+}
+
+func (x *StartResyncUploadRequest) GetCycle() uint64 {
+	if x != nil {
+		return x.Cycle
+	}
+	return 0
+}
+
+func (x *StartResyncUploadRequest) GetPreviousCycle() uint64 {
+	if x != nil {
+		return x.PreviousCycle
+	}
+	return 0
+}
+
+func (x *StartResyncUploadRequest) GetRanges() []*DiskRange {
+	if x != nil {
+		return x.Ranges
+	}
+	return nil
+}
+
+func (x *StartResyncUploadRequest) GetTargetUrl() string {
+	if x != nil {
+		return x.TargetUrl
+	}
+	return ""
+}
+
+func (x *StartResyncUploadRequest) GetThreads() uint32 {
+	if x != nil {
+		return x.Threads
+	}
+	return 0
+}
+
+type StartResyncUploadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *JobProgress           `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartResyncUploadResponse) Reset() {
+	*x = StartResyncUploadResponse{}
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartResyncUploadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartResyncUploadResponse) ProtoMessage() {}
+
+func (x *StartResyncUploadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_agent_v1_agent_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartResyncUploadResponse.ProtoReflect.Descriptor instead.
+func (*StartResyncUploadResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_agent_v1_agent_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *StartResyncUploadResponse) GetJob() *JobProgress {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
 var File_hvmigrate_agent_v1_agent_proto protoreflect.FileDescriptor
 
 const file_hvmigrate_agent_v1_agent_proto_rawDesc = "" +
@@ -1911,7 +2133,24 @@ const file_hvmigrate_agent_v1_agent_proto_rawDesc = "" +
 	"\vfirst_chunk\x18\x01 \x01(\x04R\n" +
 	"firstChunk\x12\x16\n" +
 	"\x06sha256\x18\x02 \x03(\tR\x06sha256\x12!\n" +
-	"\fvirtual_size\x18\x03 \x01(\x04R\vvirtualSize*\xb8\x02\n" +
+	"\fvirtual_size\x18\x03 \x01(\x04R\vvirtualSize\"O\n" +
+	"\tDiskRange\x12\x16\n" +
+	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x16\n" +
+	"\x06length\x18\x02 \x01(\x04R\x06length\x12\x12\n" +
+	"\x04zero\x18\x03 \x01(\bR\x04zero\"\xa9\x02\n" +
+	"\x18StartResyncUploadRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x13\n" +
+	"\x05vm_id\x18\x02 \x01(\tR\x04vmId\x12\x17\n" +
+	"\adisk_id\x18\x03 \x01(\tR\x06diskId\x12\x1b\n" +
+	"\tdisk_path\x18\x04 \x01(\tR\bdiskPath\x12\x14\n" +
+	"\x05cycle\x18\x05 \x01(\x04R\x05cycle\x12%\n" +
+	"\x0eprevious_cycle\x18\x06 \x01(\x04R\rpreviousCycle\x125\n" +
+	"\x06ranges\x18\a \x03(\v2\x1d.hvmigrate.agent.v1.DiskRangeR\x06ranges\x12\x1d\n" +
+	"\n" +
+	"target_url\x18\b \x01(\tR\ttargetUrl\x12\x18\n" +
+	"\athreads\x18\t \x01(\rR\athreads\"N\n" +
+	"\x19StartResyncUploadResponse\x121\n" +
+	"\x03job\x18\x01 \x01(\v2\x1f.hvmigrate.agent.v1.JobProgressR\x03job*\xb8\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eERROR_REASON_PROTOCOL_MISMATCH\x10\x01\x12!\n" +
@@ -1921,18 +2160,19 @@ const file_hvmigrate_agent_v1_agent_proto_rawDesc = "" +
 	"\x1bERROR_REASON_SOURCE_MISSING\x10\x05\x12\x1f\n" +
 	"\x1bERROR_REASON_SOURCE_CORRUPT\x10\x06\x12\x1d\n" +
 	"\x19ERROR_REASON_STORAGE_AUTH\x10\a\x12$\n" +
-	" ERROR_REASON_STORAGE_UNAVAILABLE\x10\b*Y\n" +
+	" ERROR_REASON_STORAGE_UNAVAILABLE\x10\b*u\n" +
 	"\aJobKind\x12\x18\n" +
 	"\x14JOB_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15JOB_KIND_INITIAL_COPY\x10\x01\x12\x19\n" +
-	"\x15JOB_KIND_CYCLE_UPLOAD\x10\x02*\x9a\x01\n" +
+	"\x15JOB_KIND_CYCLE_UPLOAD\x10\x02\x12\x1a\n" +
+	"\x16JOB_KIND_RESYNC_UPLOAD\x10\x03*\x9a\x01\n" +
 	"\bJobState\x12\x19\n" +
 	"\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n" +
 	"\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n" +
 	"\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n" +
 	"\x10JOB_STATE_FAILED\x10\x04\x12\x17\n" +
-	"\x13JOB_STATE_CANCELLED\x10\x052\x9a\b\n" +
+	"\x13JOB_STATE_CANCELLED\x10\x052\x8c\t\n" +
 	"\fAgentService\x12X\n" +
 	"\tHandshake\x12$.hvmigrate.agent.v1.HandshakeRequest\x1a%.hvmigrate.agent.v1.HandshakeResponse\x12X\n" +
 	"\tGetStatus\x12$.hvmigrate.agent.v1.GetStatusRequest\x1a%.hvmigrate.agent.v1.GetStatusResponse\x12U\n" +
@@ -1944,7 +2184,8 @@ const file_hvmigrate_agent_v1_agent_proto_rawDesc = "" +
 	"\bListJobs\x12#.hvmigrate.agent.v1.ListJobsRequest\x1a$.hvmigrate.agent.v1.ListJobsResponse\x12^\n" +
 	"\vSetThrottle\x12&.hvmigrate.agent.v1.SetThrottleRequest\x1a'.hvmigrate.agent.v1.SetThrottleResponse\x12^\n" +
 	"\vGetThrottle\x12&.hvmigrate.agent.v1.GetThrottleRequest\x1a'.hvmigrate.agent.v1.GetThrottleResponse\x12W\n" +
-	"\bHashDisk\x12#.hvmigrate.agent.v1.HashDiskRequest\x1a$.hvmigrate.agent.v1.HashDiskResponse0\x01B\xbf\x01\n" +
+	"\bHashDisk\x12#.hvmigrate.agent.v1.HashDiskRequest\x1a$.hvmigrate.agent.v1.HashDiskResponse0\x01\x12p\n" +
+	"\x11StartResyncUpload\x12,.hvmigrate.agent.v1.StartResyncUploadRequest\x1a-.hvmigrate.agent.v1.StartResyncUploadResponseB\xbf\x01\n" +
 	"\x16com.hvmigrate.agent.v1B\n" +
 	"AgentProtoP\x01Z/hvmigrate/shared/gen/hvmigrate/agent/v1;agentv1\xa2\x02\x03HAX\xaa\x02\x12Hvmigrate.Agent.V1\xca\x02\x12Hvmigrate\\Agent\\V1\xe2\x02\x1eHvmigrate\\Agent\\V1\\GPBMetadata\xea\x02\x14Hvmigrate::Agent::V1b\x06proto3"
 
@@ -1961,37 +2202,40 @@ func file_hvmigrate_agent_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_hvmigrate_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_hvmigrate_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_hvmigrate_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_hvmigrate_agent_v1_agent_proto_goTypes = []any{
-	(ErrorReason)(0),                 // 0: hvmigrate.agent.v1.ErrorReason
-	(JobKind)(0),                     // 1: hvmigrate.agent.v1.JobKind
-	(JobState)(0),                    // 2: hvmigrate.agent.v1.JobState
-	(*HandshakeRequest)(nil),         // 3: hvmigrate.agent.v1.HandshakeRequest
-	(*HandshakeResponse)(nil),        // 4: hvmigrate.agent.v1.HandshakeResponse
-	(*GetStatusRequest)(nil),         // 5: hvmigrate.agent.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),        // 6: hvmigrate.agent.v1.GetStatusResponse
-	(*ShutdownRequest)(nil),          // 7: hvmigrate.agent.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),         // 8: hvmigrate.agent.v1.ShutdownResponse
-	(*StartInitialCopyRequest)(nil),  // 9: hvmigrate.agent.v1.StartInitialCopyRequest
-	(*StartInitialCopyResponse)(nil), // 10: hvmigrate.agent.v1.StartInitialCopyResponse
-	(*CycleDisk)(nil),                // 11: hvmigrate.agent.v1.CycleDisk
-	(*StartCycleUploadRequest)(nil),  // 12: hvmigrate.agent.v1.StartCycleUploadRequest
-	(*StartCycleUploadResponse)(nil), // 13: hvmigrate.agent.v1.StartCycleUploadResponse
-	(*WatchJobRequest)(nil),          // 14: hvmigrate.agent.v1.WatchJobRequest
-	(*WatchJobResponse)(nil),         // 15: hvmigrate.agent.v1.WatchJobResponse
-	(*CancelJobRequest)(nil),         // 16: hvmigrate.agent.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),        // 17: hvmigrate.agent.v1.CancelJobResponse
-	(*ListJobsRequest)(nil),          // 18: hvmigrate.agent.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),         // 19: hvmigrate.agent.v1.ListJobsResponse
-	(*JobProgress)(nil),              // 20: hvmigrate.agent.v1.JobProgress
-	(*BandwidthLimit)(nil),           // 21: hvmigrate.agent.v1.BandwidthLimit
-	(*ThrottleSettings)(nil),         // 22: hvmigrate.agent.v1.ThrottleSettings
-	(*SetThrottleRequest)(nil),       // 23: hvmigrate.agent.v1.SetThrottleRequest
-	(*SetThrottleResponse)(nil),      // 24: hvmigrate.agent.v1.SetThrottleResponse
-	(*GetThrottleRequest)(nil),       // 25: hvmigrate.agent.v1.GetThrottleRequest
-	(*GetThrottleResponse)(nil),      // 26: hvmigrate.agent.v1.GetThrottleResponse
-	(*HashDiskRequest)(nil),          // 27: hvmigrate.agent.v1.HashDiskRequest
-	(*HashDiskResponse)(nil),         // 28: hvmigrate.agent.v1.HashDiskResponse
+	(ErrorReason)(0),                  // 0: hvmigrate.agent.v1.ErrorReason
+	(JobKind)(0),                      // 1: hvmigrate.agent.v1.JobKind
+	(JobState)(0),                     // 2: hvmigrate.agent.v1.JobState
+	(*HandshakeRequest)(nil),          // 3: hvmigrate.agent.v1.HandshakeRequest
+	(*HandshakeResponse)(nil),         // 4: hvmigrate.agent.v1.HandshakeResponse
+	(*GetStatusRequest)(nil),          // 5: hvmigrate.agent.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),         // 6: hvmigrate.agent.v1.GetStatusResponse
+	(*ShutdownRequest)(nil),           // 7: hvmigrate.agent.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),          // 8: hvmigrate.agent.v1.ShutdownResponse
+	(*StartInitialCopyRequest)(nil),   // 9: hvmigrate.agent.v1.StartInitialCopyRequest
+	(*StartInitialCopyResponse)(nil),  // 10: hvmigrate.agent.v1.StartInitialCopyResponse
+	(*CycleDisk)(nil),                 // 11: hvmigrate.agent.v1.CycleDisk
+	(*StartCycleUploadRequest)(nil),   // 12: hvmigrate.agent.v1.StartCycleUploadRequest
+	(*StartCycleUploadResponse)(nil),  // 13: hvmigrate.agent.v1.StartCycleUploadResponse
+	(*WatchJobRequest)(nil),           // 14: hvmigrate.agent.v1.WatchJobRequest
+	(*WatchJobResponse)(nil),          // 15: hvmigrate.agent.v1.WatchJobResponse
+	(*CancelJobRequest)(nil),          // 16: hvmigrate.agent.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),         // 17: hvmigrate.agent.v1.CancelJobResponse
+	(*ListJobsRequest)(nil),           // 18: hvmigrate.agent.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),          // 19: hvmigrate.agent.v1.ListJobsResponse
+	(*JobProgress)(nil),               // 20: hvmigrate.agent.v1.JobProgress
+	(*BandwidthLimit)(nil),            // 21: hvmigrate.agent.v1.BandwidthLimit
+	(*ThrottleSettings)(nil),          // 22: hvmigrate.agent.v1.ThrottleSettings
+	(*SetThrottleRequest)(nil),        // 23: hvmigrate.agent.v1.SetThrottleRequest
+	(*SetThrottleResponse)(nil),       // 24: hvmigrate.agent.v1.SetThrottleResponse
+	(*GetThrottleRequest)(nil),        // 25: hvmigrate.agent.v1.GetThrottleRequest
+	(*GetThrottleResponse)(nil),       // 26: hvmigrate.agent.v1.GetThrottleResponse
+	(*HashDiskRequest)(nil),           // 27: hvmigrate.agent.v1.HashDiskRequest
+	(*HashDiskResponse)(nil),          // 28: hvmigrate.agent.v1.HashDiskResponse
+	(*DiskRange)(nil),                 // 29: hvmigrate.agent.v1.DiskRange
+	(*StartResyncUploadRequest)(nil),  // 30: hvmigrate.agent.v1.StartResyncUploadRequest
+	(*StartResyncUploadResponse)(nil), // 31: hvmigrate.agent.v1.StartResyncUploadResponse
 }
 var file_hvmigrate_agent_v1_agent_proto_depIdxs = []int32{
 	20, // 0: hvmigrate.agent.v1.StartInitialCopyResponse.job:type_name -> hvmigrate.agent.v1.JobProgress
@@ -2010,33 +2254,37 @@ var file_hvmigrate_agent_v1_agent_proto_depIdxs = []int32{
 	21, // 13: hvmigrate.agent.v1.SetThrottleResponse.in_force:type_name -> hvmigrate.agent.v1.BandwidthLimit
 	22, // 14: hvmigrate.agent.v1.GetThrottleResponse.settings:type_name -> hvmigrate.agent.v1.ThrottleSettings
 	21, // 15: hvmigrate.agent.v1.GetThrottleResponse.in_force:type_name -> hvmigrate.agent.v1.BandwidthLimit
-	3,  // 16: hvmigrate.agent.v1.AgentService.Handshake:input_type -> hvmigrate.agent.v1.HandshakeRequest
-	5,  // 17: hvmigrate.agent.v1.AgentService.GetStatus:input_type -> hvmigrate.agent.v1.GetStatusRequest
-	7,  // 18: hvmigrate.agent.v1.AgentService.Shutdown:input_type -> hvmigrate.agent.v1.ShutdownRequest
-	9,  // 19: hvmigrate.agent.v1.AgentService.StartInitialCopy:input_type -> hvmigrate.agent.v1.StartInitialCopyRequest
-	12, // 20: hvmigrate.agent.v1.AgentService.StartCycleUpload:input_type -> hvmigrate.agent.v1.StartCycleUploadRequest
-	14, // 21: hvmigrate.agent.v1.AgentService.WatchJob:input_type -> hvmigrate.agent.v1.WatchJobRequest
-	16, // 22: hvmigrate.agent.v1.AgentService.CancelJob:input_type -> hvmigrate.agent.v1.CancelJobRequest
-	18, // 23: hvmigrate.agent.v1.AgentService.ListJobs:input_type -> hvmigrate.agent.v1.ListJobsRequest
-	23, // 24: hvmigrate.agent.v1.AgentService.SetThrottle:input_type -> hvmigrate.agent.v1.SetThrottleRequest
-	25, // 25: hvmigrate.agent.v1.AgentService.GetThrottle:input_type -> hvmigrate.agent.v1.GetThrottleRequest
-	27, // 26: hvmigrate.agent.v1.AgentService.HashDisk:input_type -> hvmigrate.agent.v1.HashDiskRequest
-	4,  // 27: hvmigrate.agent.v1.AgentService.Handshake:output_type -> hvmigrate.agent.v1.HandshakeResponse
-	6,  // 28: hvmigrate.agent.v1.AgentService.GetStatus:output_type -> hvmigrate.agent.v1.GetStatusResponse
-	8,  // 29: hvmigrate.agent.v1.AgentService.Shutdown:output_type -> hvmigrate.agent.v1.ShutdownResponse
-	10, // 30: hvmigrate.agent.v1.AgentService.StartInitialCopy:output_type -> hvmigrate.agent.v1.StartInitialCopyResponse
-	13, // 31: hvmigrate.agent.v1.AgentService.StartCycleUpload:output_type -> hvmigrate.agent.v1.StartCycleUploadResponse
-	15, // 32: hvmigrate.agent.v1.AgentService.WatchJob:output_type -> hvmigrate.agent.v1.WatchJobResponse
-	17, // 33: hvmigrate.agent.v1.AgentService.CancelJob:output_type -> hvmigrate.agent.v1.CancelJobResponse
-	19, // 34: hvmigrate.agent.v1.AgentService.ListJobs:output_type -> hvmigrate.agent.v1.ListJobsResponse
-	24, // 35: hvmigrate.agent.v1.AgentService.SetThrottle:output_type -> hvmigrate.agent.v1.SetThrottleResponse
-	26, // 36: hvmigrate.agent.v1.AgentService.GetThrottle:output_type -> hvmigrate.agent.v1.GetThrottleResponse
-	28, // 37: hvmigrate.agent.v1.AgentService.HashDisk:output_type -> hvmigrate.agent.v1.HashDiskResponse
-	27, // [27:38] is the sub-list for method output_type
-	16, // [16:27] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	29, // 16: hvmigrate.agent.v1.StartResyncUploadRequest.ranges:type_name -> hvmigrate.agent.v1.DiskRange
+	20, // 17: hvmigrate.agent.v1.StartResyncUploadResponse.job:type_name -> hvmigrate.agent.v1.JobProgress
+	3,  // 18: hvmigrate.agent.v1.AgentService.Handshake:input_type -> hvmigrate.agent.v1.HandshakeRequest
+	5,  // 19: hvmigrate.agent.v1.AgentService.GetStatus:input_type -> hvmigrate.agent.v1.GetStatusRequest
+	7,  // 20: hvmigrate.agent.v1.AgentService.Shutdown:input_type -> hvmigrate.agent.v1.ShutdownRequest
+	9,  // 21: hvmigrate.agent.v1.AgentService.StartInitialCopy:input_type -> hvmigrate.agent.v1.StartInitialCopyRequest
+	12, // 22: hvmigrate.agent.v1.AgentService.StartCycleUpload:input_type -> hvmigrate.agent.v1.StartCycleUploadRequest
+	14, // 23: hvmigrate.agent.v1.AgentService.WatchJob:input_type -> hvmigrate.agent.v1.WatchJobRequest
+	16, // 24: hvmigrate.agent.v1.AgentService.CancelJob:input_type -> hvmigrate.agent.v1.CancelJobRequest
+	18, // 25: hvmigrate.agent.v1.AgentService.ListJobs:input_type -> hvmigrate.agent.v1.ListJobsRequest
+	23, // 26: hvmigrate.agent.v1.AgentService.SetThrottle:input_type -> hvmigrate.agent.v1.SetThrottleRequest
+	25, // 27: hvmigrate.agent.v1.AgentService.GetThrottle:input_type -> hvmigrate.agent.v1.GetThrottleRequest
+	27, // 28: hvmigrate.agent.v1.AgentService.HashDisk:input_type -> hvmigrate.agent.v1.HashDiskRequest
+	30, // 29: hvmigrate.agent.v1.AgentService.StartResyncUpload:input_type -> hvmigrate.agent.v1.StartResyncUploadRequest
+	4,  // 30: hvmigrate.agent.v1.AgentService.Handshake:output_type -> hvmigrate.agent.v1.HandshakeResponse
+	6,  // 31: hvmigrate.agent.v1.AgentService.GetStatus:output_type -> hvmigrate.agent.v1.GetStatusResponse
+	8,  // 32: hvmigrate.agent.v1.AgentService.Shutdown:output_type -> hvmigrate.agent.v1.ShutdownResponse
+	10, // 33: hvmigrate.agent.v1.AgentService.StartInitialCopy:output_type -> hvmigrate.agent.v1.StartInitialCopyResponse
+	13, // 34: hvmigrate.agent.v1.AgentService.StartCycleUpload:output_type -> hvmigrate.agent.v1.StartCycleUploadResponse
+	15, // 35: hvmigrate.agent.v1.AgentService.WatchJob:output_type -> hvmigrate.agent.v1.WatchJobResponse
+	17, // 36: hvmigrate.agent.v1.AgentService.CancelJob:output_type -> hvmigrate.agent.v1.CancelJobResponse
+	19, // 37: hvmigrate.agent.v1.AgentService.ListJobs:output_type -> hvmigrate.agent.v1.ListJobsResponse
+	24, // 38: hvmigrate.agent.v1.AgentService.SetThrottle:output_type -> hvmigrate.agent.v1.SetThrottleResponse
+	26, // 39: hvmigrate.agent.v1.AgentService.GetThrottle:output_type -> hvmigrate.agent.v1.GetThrottleResponse
+	28, // 40: hvmigrate.agent.v1.AgentService.HashDisk:output_type -> hvmigrate.agent.v1.HashDiskResponse
+	31, // 41: hvmigrate.agent.v1.AgentService.StartResyncUpload:output_type -> hvmigrate.agent.v1.StartResyncUploadResponse
+	30, // [30:42] is the sub-list for method output_type
+	18, // [18:30] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_hvmigrate_agent_v1_agent_proto_init() }
@@ -2050,7 +2298,7 @@ func file_hvmigrate_agent_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hvmigrate_agent_v1_agent_proto_rawDesc), len(file_hvmigrate_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

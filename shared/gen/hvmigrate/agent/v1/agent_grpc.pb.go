@@ -19,17 +19,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AgentService_Handshake_FullMethodName        = "/hvmigrate.agent.v1.AgentService/Handshake"
-	AgentService_GetStatus_FullMethodName        = "/hvmigrate.agent.v1.AgentService/GetStatus"
-	AgentService_Shutdown_FullMethodName         = "/hvmigrate.agent.v1.AgentService/Shutdown"
-	AgentService_StartInitialCopy_FullMethodName = "/hvmigrate.agent.v1.AgentService/StartInitialCopy"
-	AgentService_StartCycleUpload_FullMethodName = "/hvmigrate.agent.v1.AgentService/StartCycleUpload"
-	AgentService_WatchJob_FullMethodName         = "/hvmigrate.agent.v1.AgentService/WatchJob"
-	AgentService_CancelJob_FullMethodName        = "/hvmigrate.agent.v1.AgentService/CancelJob"
-	AgentService_ListJobs_FullMethodName         = "/hvmigrate.agent.v1.AgentService/ListJobs"
-	AgentService_SetThrottle_FullMethodName      = "/hvmigrate.agent.v1.AgentService/SetThrottle"
-	AgentService_GetThrottle_FullMethodName      = "/hvmigrate.agent.v1.AgentService/GetThrottle"
-	AgentService_HashDisk_FullMethodName         = "/hvmigrate.agent.v1.AgentService/HashDisk"
+	AgentService_Handshake_FullMethodName         = "/hvmigrate.agent.v1.AgentService/Handshake"
+	AgentService_GetStatus_FullMethodName         = "/hvmigrate.agent.v1.AgentService/GetStatus"
+	AgentService_Shutdown_FullMethodName          = "/hvmigrate.agent.v1.AgentService/Shutdown"
+	AgentService_StartInitialCopy_FullMethodName  = "/hvmigrate.agent.v1.AgentService/StartInitialCopy"
+	AgentService_StartCycleUpload_FullMethodName  = "/hvmigrate.agent.v1.AgentService/StartCycleUpload"
+	AgentService_WatchJob_FullMethodName          = "/hvmigrate.agent.v1.AgentService/WatchJob"
+	AgentService_CancelJob_FullMethodName         = "/hvmigrate.agent.v1.AgentService/CancelJob"
+	AgentService_ListJobs_FullMethodName          = "/hvmigrate.agent.v1.AgentService/ListJobs"
+	AgentService_SetThrottle_FullMethodName       = "/hvmigrate.agent.v1.AgentService/SetThrottle"
+	AgentService_GetThrottle_FullMethodName       = "/hvmigrate.agent.v1.AgentService/GetThrottle"
+	AgentService_HashDisk_FullMethodName          = "/hvmigrate.agent.v1.AgentService/HashDisk"
+	AgentService_StartResyncUpload_FullMethodName = "/hvmigrate.agent.v1.AgentService/StartResyncUpload"
 )
 
 // AgentServiceClient is the client API for AgentService service.
@@ -74,6 +75,9 @@ type AgentServiceClient interface {
 	// HashDisk streams SHA-256 hashes of fixed-size chunks of a disk, for a
 	// migration's verification and a resync's comparison with the replica.
 	HashDisk(ctx context.Context, in *HashDiskRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[HashDiskResponse], error)
+	// StartResyncUpload starts (or returns) a job that reads the given ranges
+	// of a frozen disk and uploads them as the disk's resync delta object.
+	StartResyncUpload(ctx context.Context, in *StartResyncUploadRequest, opts ...grpc.CallOption) (*StartResyncUploadResponse, error)
 }
 
 type agentServiceClient struct {
@@ -212,6 +216,16 @@ func (c *agentServiceClient) HashDisk(ctx context.Context, in *HashDiskRequest, 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AgentService_HashDiskClient = grpc.ServerStreamingClient[HashDiskResponse]
 
+func (c *agentServiceClient) StartResyncUpload(ctx context.Context, in *StartResyncUploadRequest, opts ...grpc.CallOption) (*StartResyncUploadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartResyncUploadResponse)
+	err := c.cc.Invoke(ctx, AgentService_StartResyncUpload_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AgentServiceServer is the server API for AgentService service.
 // All implementations must embed UnimplementedAgentServiceServer
 // for forward compatibility.
@@ -254,6 +268,9 @@ type AgentServiceServer interface {
 	// HashDisk streams SHA-256 hashes of fixed-size chunks of a disk, for a
 	// migration's verification and a resync's comparison with the replica.
 	HashDisk(*HashDiskRequest, grpc.ServerStreamingServer[HashDiskResponse]) error
+	// StartResyncUpload starts (or returns) a job that reads the given ranges
+	// of a frozen disk and uploads them as the disk's resync delta object.
+	StartResyncUpload(context.Context, *StartResyncUploadRequest) (*StartResyncUploadResponse, error)
 	mustEmbedUnimplementedAgentServiceServer()
 }
 
@@ -296,6 +313,9 @@ func (UnimplementedAgentServiceServer) GetThrottle(context.Context, *GetThrottle
 }
 func (UnimplementedAgentServiceServer) HashDisk(*HashDiskRequest, grpc.ServerStreamingServer[HashDiskResponse]) error {
 	return status.Error(codes.Unimplemented, "method HashDisk not implemented")
+}
+func (UnimplementedAgentServiceServer) StartResyncUpload(context.Context, *StartResyncUploadRequest) (*StartResyncUploadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartResyncUpload not implemented")
 }
 func (UnimplementedAgentServiceServer) mustEmbedUnimplementedAgentServiceServer() {}
 func (UnimplementedAgentServiceServer) testEmbeddedByValue()                      {}
@@ -502,6 +522,24 @@ func _AgentService_HashDisk_Handler(srv interface{}, stream grpc.ServerStream) e
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AgentService_HashDiskServer = grpc.ServerStreamingServer[HashDiskResponse]
 
+func _AgentService_StartResyncUpload_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartResyncUploadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).StartResyncUpload(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_StartResyncUpload_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).StartResyncUpload(ctx, req.(*StartResyncUploadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AgentService_ServiceDesc is the grpc.ServiceDesc for AgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -544,6 +582,10 @@ var AgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetThrottle",
 			Handler:    _AgentService_GetThrottle_Handler,
+		},
+		{
+			MethodName: "StartResyncUpload",
+			Handler:    _AgentService_StartResyncUpload_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -900,6 +900,7 @@ type Command struct {
 	//	*Command_TestMigrate
 	//	*Command_Migrate
 	//	*Command_RefreshSas
+	//	*Command_ResyncRanges
 	Kind          isCommand_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1019,6 +1020,15 @@ func (x *Command) GetRefreshSas() *RefreshSas {
 	return nil
 }
 
+func (x *Command) GetResyncRanges() *ResyncRanges {
+	if x != nil {
+		if x, ok := x.Kind.(*Command_ResyncRanges); ok {
+			return x.ResyncRanges
+		}
+	}
+	return nil
+}
+
 type isCommand_Kind interface {
 	isCommand_Kind()
 }
@@ -1051,6 +1061,10 @@ type Command_RefreshSas struct {
 	RefreshSas *RefreshSas `protobuf:"bytes,16,opt,name=refresh_sas,json=refreshSas,proto3,oneof"`
 }
 
+type Command_ResyncRanges struct {
+	ResyncRanges *ResyncRanges `protobuf:"bytes,17,opt,name=resync_ranges,json=resyncRanges,proto3,oneof"`
+}
+
 func (*Command_EnableReplication) isCommand_Kind() {}
 
 func (*Command_DisableReplication) isCommand_Kind() {}
@@ -1064,6 +1078,8 @@ func (*Command_TestMigrate) isCommand_Kind() {}
 func (*Command_Migrate) isCommand_Kind() {}
 
 func (*Command_RefreshSas) isCommand_Kind() {}
+
+func (*Command_ResyncRanges) isCommand_Kind() {}
 
 type EnableReplication struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1304,6 +1320,185 @@ func (x *Resync) GetVmId() string {
 	return ""
 }
 
+// ResyncRanges answers a host's ResyncHashes: the chunks of one disk whose
+// replica at cycle - 1 differs from the source, as byte ranges, with the
+// create-only grant for the disk's resync delta object of the cycle
+// (vm/<vm>/disk/<disk>/resync/<n>.delta). A long list comes in several
+// commands (part 0 .. parts-1), each carrying the grant.
+type ResyncRanges struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	VmId   string                 `protobuf:"bytes,1,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	DiskId string                 `protobuf:"bytes,2,opt,name=disk_id,json=diskId,proto3" json:"disk_id,omitempty"`
+	Cycle  uint64                 `protobuf:"varint,3,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	// The request id of the hashes this answers.
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// True when the replica cannot be compared (it was never completely
+	// copied, or it is gone): the host copies the disk in full instead, and
+	// the replica write grants follow in a RefreshSas. No ranges nor grant.
+	FullCopy      bool         `protobuf:"varint,5,opt,name=full_copy,json=fullCopy,proto3" json:"full_copy,omitempty"`
+	Part          uint32       `protobuf:"varint,6,opt,name=part,proto3" json:"part,omitempty"`
+	Parts         uint32       `protobuf:"varint,7,opt,name=parts,proto3" json:"parts,omitempty"`
+	Ranges        []*ByteRange `protobuf:"bytes,8,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	Sas           *SasGrant    `protobuf:"bytes,9,opt,name=sas,proto3" json:"sas,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResyncRanges) Reset() {
+	*x = ResyncRanges{}
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResyncRanges) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResyncRanges) ProtoMessage() {}
+
+func (x *ResyncRanges) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResyncRanges.ProtoReflect.Descriptor instead.
+func (*ResyncRanges) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ResyncRanges) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+func (x *ResyncRanges) GetDiskId() string {
+	if x != nil {
+		return x.DiskId
+	}
+	return ""
+}
+
+func (x *ResyncRanges) GetCycle() uint64 {
+	if x != nil {
+		return x.Cycle
+	}
+	return 0
+}
+
+func (x *ResyncRanges) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ResyncRanges) GetFullCopy() bool {
+	if x != nil {
+		return x.FullCopy
+	}
+	return false
+}
+
+func (x *ResyncRanges) GetPart() uint32 {
+	if x != nil {
+		return x.Part
+	}
+	return 0
+}
+
+func (x *ResyncRanges) GetParts() uint32 {
+	if x != nil {
+		return x.Parts
+	}
+	return 0
+}
+
+func (x *ResyncRanges) GetRanges() []*ByteRange {
+	if x != nil {
+		return x.Ranges
+	}
+	return nil
+}
+
+func (x *ResyncRanges) GetSas() *SasGrant {
+	if x != nil {
+		return x.Sas
+	}
+	return nil
+}
+
+// ByteRange is a range of a virtual disk.
+type ByteRange struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Offset uint64                 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	Length uint64                 `protobuf:"varint,2,opt,name=length,proto3" json:"length,omitempty"`
+	// The source reads as zeros here (its chunk hashed as unallocated).
+	Zero          bool `protobuf:"varint,3,opt,name=zero,proto3" json:"zero,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ByteRange) Reset() {
+	*x = ByteRange{}
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ByteRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ByteRange) ProtoMessage() {}
+
+func (x *ByteRange) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ByteRange.ProtoReflect.Descriptor instead.
+func (*ByteRange) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ByteRange) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ByteRange) GetLength() uint64 {
+	if x != nil {
+		return x.Length
+	}
+	return 0
+}
+
+func (x *ByteRange) GetZero() bool {
+	if x != nil {
+		return x.Zero
+	}
+	return false
+}
+
 type TestMigrate struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	VmId            string                 `protobuf:"bytes,1,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
@@ -1314,7 +1509,7 @@ type TestMigrate struct {
 
 func (x *TestMigrate) Reset() {
 	*x = TestMigrate{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[16]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1326,7 +1521,7 @@ func (x *TestMigrate) String() string {
 func (*TestMigrate) ProtoMessage() {}
 
 func (x *TestMigrate) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[16]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1339,7 +1534,7 @@ func (x *TestMigrate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestMigrate.ProtoReflect.Descriptor instead.
 func (*TestMigrate) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{16}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TestMigrate) GetVmId() string {
@@ -1366,7 +1561,7 @@ type Migrate struct {
 
 func (x *Migrate) Reset() {
 	*x = Migrate{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[17]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1378,7 +1573,7 @@ func (x *Migrate) String() string {
 func (*Migrate) ProtoMessage() {}
 
 func (x *Migrate) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[17]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1391,7 +1586,7 @@ func (x *Migrate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Migrate.ProtoReflect.Descriptor instead.
 func (*Migrate) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{17}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Migrate) GetVmId() string {
@@ -1418,7 +1613,7 @@ type RefreshSas struct {
 
 func (x *RefreshSas) Reset() {
 	*x = RefreshSas{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[18]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1625,7 @@ func (x *RefreshSas) String() string {
 func (*RefreshSas) ProtoMessage() {}
 
 func (x *RefreshSas) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[18]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1638,7 @@ func (x *RefreshSas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshSas.ProtoReflect.Descriptor instead.
 func (*RefreshSas) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{18}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RefreshSas) GetVmId() string {
@@ -1468,7 +1663,9 @@ type SasGrant struct {
 	// during the initial copy and resyncs only) or "cycle" (create and write
 	// on one delta object, vm/<vm>/disk/<disk>/cycle/<n>.delta, where <vm>
 	// and <disk> are the 32 hex digits of the ids' RFC 4122 bytes; the hub
-	// grants the next cycles ahead and renews them with RefreshSas).
+	// grants the next cycles ahead and renews them with RefreshSas; the
+	// grant in ResyncRanges is a "cycle" grant on the disk's resync object,
+	// vm/<vm>/disk/<disk>/resync/<n>.delta).
 	Purpose string `protobuf:"bytes,2,opt,name=purpose,proto3" json:"purpose,omitempty"`
 	// The full URL with its SAS query; a secret.
 	Url           string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
@@ -1479,7 +1676,7 @@ type SasGrant struct {
 
 func (x *SasGrant) Reset() {
 	*x = SasGrant{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[19]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1491,7 +1688,7 @@ func (x *SasGrant) String() string {
 func (*SasGrant) ProtoMessage() {}
 
 func (x *SasGrant) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[19]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1504,7 +1701,7 @@ func (x *SasGrant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SasGrant.ProtoReflect.Descriptor instead.
 func (*SasGrant) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{19}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SasGrant) GetDiskId() string {
@@ -1549,6 +1746,7 @@ type Event struct {
 	//	*Event_Health
 	//	*Event_ErrorReport
 	//	*Event_SourceHashes
+	//	*Event_ResyncHashes
 	Kind          isEvent_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1556,7 +1754,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[20]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1568,7 +1766,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[20]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1581,7 +1779,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{20}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Event) GetId() string {
@@ -1659,6 +1857,15 @@ func (x *Event) GetSourceHashes() *SourceHashes {
 	return nil
 }
 
+func (x *Event) GetResyncHashes() *ResyncHashes {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_ResyncHashes); ok {
+			return x.ResyncHashes
+		}
+	}
+	return nil
+}
+
 type isEvent_Kind interface {
 	isEvent_Kind()
 }
@@ -1687,6 +1894,10 @@ type Event_SourceHashes struct {
 	SourceHashes *SourceHashes `protobuf:"bytes,15,opt,name=source_hashes,json=sourceHashes,proto3,oneof"`
 }
 
+type Event_ResyncHashes struct {
+	ResyncHashes *ResyncHashes `protobuf:"bytes,16,opt,name=resync_hashes,json=resyncHashes,proto3,oneof"`
+}
+
 func (*Event_Inventory) isEvent_Kind() {}
 
 func (*Event_Progress) isEvent_Kind() {}
@@ -1699,6 +1910,8 @@ func (*Event_ErrorReport) isEvent_Kind() {}
 
 func (*Event_SourceHashes) isEvent_Kind() {}
 
+func (*Event_ResyncHashes) isEvent_Kind() {}
+
 // Inventory is the full list of the host's VMs; it replaces the last one.
 type Inventory struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1709,7 +1922,7 @@ type Inventory struct {
 
 func (x *Inventory) Reset() {
 	*x = Inventory{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[21]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1721,7 +1934,7 @@ func (x *Inventory) String() string {
 func (*Inventory) ProtoMessage() {}
 
 func (x *Inventory) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[21]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1734,7 +1947,7 @@ func (x *Inventory) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Inventory.ProtoReflect.Descriptor instead.
 func (*Inventory) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{21}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Inventory) GetVms() []*Vm {
@@ -1757,7 +1970,7 @@ type Vm struct {
 
 func (x *Vm) Reset() {
 	*x = Vm{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[22]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1769,7 +1982,7 @@ func (x *Vm) String() string {
 func (*Vm) ProtoMessage() {}
 
 func (x *Vm) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[22]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1782,7 +1995,7 @@ func (x *Vm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vm.ProtoReflect.Descriptor instead.
 func (*Vm) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{22}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Vm) GetId() string {
@@ -1824,7 +2037,7 @@ type Disk struct {
 
 func (x *Disk) Reset() {
 	*x = Disk{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[23]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1836,7 +2049,7 @@ func (x *Disk) String() string {
 func (*Disk) ProtoMessage() {}
 
 func (x *Disk) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[23]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1849,7 +2062,7 @@ func (x *Disk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Disk.ProtoReflect.Descriptor instead.
 func (*Disk) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{23}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Disk) GetId() string {
@@ -1886,7 +2099,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[24]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1898,7 +2111,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[24]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1911,7 +2124,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{24}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Progress) GetVmId() string {
@@ -1961,7 +2174,7 @@ type CycleManifest struct {
 
 func (x *CycleManifest) Reset() {
 	*x = CycleManifest{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[25]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1973,7 +2186,7 @@ func (x *CycleManifest) String() string {
 func (*CycleManifest) ProtoMessage() {}
 
 func (x *CycleManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[25]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1986,7 +2199,7 @@ func (x *CycleManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CycleManifest.ProtoReflect.Descriptor instead.
 func (*CycleManifest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{25}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CycleManifest) GetVmId() string {
@@ -2029,7 +2242,7 @@ type ManifestDisk struct {
 
 func (x *ManifestDisk) Reset() {
 	*x = ManifestDisk{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[26]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2041,7 +2254,7 @@ func (x *ManifestDisk) String() string {
 func (*ManifestDisk) ProtoMessage() {}
 
 func (x *ManifestDisk) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[26]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2054,7 +2267,7 @@ func (x *ManifestDisk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ManifestDisk.ProtoReflect.Descriptor instead.
 func (*ManifestDisk) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{26}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ManifestDisk) GetDiskId() string {
@@ -2096,7 +2309,7 @@ type Health struct {
 
 func (x *Health) Reset() {
 	*x = Health{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[27]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2108,7 +2321,7 @@ func (x *Health) String() string {
 func (*Health) ProtoMessage() {}
 
 func (x *Health) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[27]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2121,7 +2334,7 @@ func (x *Health) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Health.ProtoReflect.Descriptor instead.
 func (*Health) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{27}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Health) GetStatus() string {
@@ -2160,7 +2373,7 @@ type SourceHashes struct {
 
 func (x *SourceHashes) Reset() {
 	*x = SourceHashes{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2172,7 +2385,7 @@ func (x *SourceHashes) String() string {
 func (*SourceHashes) ProtoMessage() {}
 
 func (x *SourceHashes) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2185,7 +2398,7 @@ func (x *SourceHashes) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourceHashes.ProtoReflect.Descriptor instead.
 func (*SourceHashes) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{28}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SourceHashes) GetVmId() string {
@@ -2230,6 +2443,108 @@ func (x *SourceHashes) GetFirstChunk() uint64 {
 	return 0
 }
 
+// ResyncHashes are the chunk hashes of one disk's frozen view at a
+// resync's checkpoint, for the hub to compare with the replica at
+// cycle - 1 and answer with ResyncRanges. A large disk's hashes come in
+// several events of the same request; a new request id starts afresh.
+type ResyncHashes struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	VmId   string                 `protobuf:"bytes,1,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	DiskId string                 `protobuf:"bytes,2,opt,name=disk_id,json=diskId,proto3" json:"disk_id,omitempty"`
+	// The cycle the resync takes.
+	Cycle uint64 `protobuf:"varint,3,opt,name=cycle,proto3" json:"cycle,omitempty"`
+	// Names one attempt of the host; ResyncRanges echoes it.
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Bytes per chunk: a power of two from 64 KiB to 64 MiB; the last chunk
+	// ends at the disk's virtual size.
+	ChunkBytes uint64 `protobuf:"varint,5,opt,name=chunk_bytes,json=chunkBytes,proto3" json:"chunk_bytes,omitempty"`
+	FirstChunk uint64 `protobuf:"varint,6,opt,name=first_chunk,json=firstChunk,proto3" json:"first_chunk,omitempty"`
+	// Lowercase hex SHA-256 of chunks first_chunk, first_chunk+1, ... in
+	// order; an empty string marks an unallocated chunk (reads as zeros).
+	Sha256        []string `protobuf:"bytes,7,rep,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResyncHashes) Reset() {
+	*x = ResyncHashes{}
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResyncHashes) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResyncHashes) ProtoMessage() {}
+
+func (x *ResyncHashes) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResyncHashes.ProtoReflect.Descriptor instead.
+func (*ResyncHashes) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ResyncHashes) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+func (x *ResyncHashes) GetDiskId() string {
+	if x != nil {
+		return x.DiskId
+	}
+	return ""
+}
+
+func (x *ResyncHashes) GetCycle() uint64 {
+	if x != nil {
+		return x.Cycle
+	}
+	return 0
+}
+
+func (x *ResyncHashes) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ResyncHashes) GetChunkBytes() uint64 {
+	if x != nil {
+		return x.ChunkBytes
+	}
+	return 0
+}
+
+func (x *ResyncHashes) GetFirstChunk() uint64 {
+	if x != nil {
+		return x.FirstChunk
+	}
+	return 0
+}
+
+func (x *ResyncHashes) GetSha256() []string {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
 type ErrorReport struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	VmId          string                 `protobuf:"bytes,1,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
@@ -2241,7 +2556,7 @@ type ErrorReport struct {
 
 func (x *ErrorReport) Reset() {
 	*x = ErrorReport{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[29]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2253,7 +2568,7 @@ func (x *ErrorReport) String() string {
 func (*ErrorReport) ProtoMessage() {}
 
 func (x *ErrorReport) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[29]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2266,7 +2581,7 @@ func (x *ErrorReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorReport.ProtoReflect.Descriptor instead.
 func (*ErrorReport) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{29}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ErrorReport) GetVmId() string {
@@ -2346,7 +2661,7 @@ const file_hvmigrate_hub_v1_hub_proto_rawDesc = "" +
 	"\bEventAck\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12@\n" +
 	"\ferror_reason\x18\x02 \x01(\x0e2\x1d.hvmigrate.hub.v1.ErrorReasonR\verrorReason\x12#\n" +
-	"\rerror_message\x18\x03 \x01(\tR\ferrorMessage\"\xa7\x04\n" +
+	"\rerror_message\x18\x03 \x01(\tR\ferrorMessage\"\xee\x04\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fcreated_unix\x18\x02 \x01(\x03R\vcreatedUnix\x12T\n" +
@@ -2358,7 +2673,8 @@ const file_hvmigrate_hub_v1_hub_proto_rawDesc = "" +
 	"\ftest_migrate\x18\x0e \x01(\v2\x1d.hvmigrate.hub.v1.TestMigrateH\x00R\vtestMigrate\x125\n" +
 	"\amigrate\x18\x0f \x01(\v2\x19.hvmigrate.hub.v1.MigrateH\x00R\amigrate\x12?\n" +
 	"\vrefresh_sas\x18\x10 \x01(\v2\x1c.hvmigrate.hub.v1.RefreshSasH\x00R\n" +
-	"refreshSasB\x06\n" +
+	"refreshSas\x12E\n" +
+	"\rresync_ranges\x18\x11 \x01(\v2\x1e.hvmigrate.hub.v1.ResyncRangesH\x00R\fresyncRangesB\x06\n" +
 	"\x04kind\"\xb6\x01\n" +
 	"\x11EnableReplication\x12\x13\n" +
 	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\x12)\n" +
@@ -2375,7 +2691,22 @@ const file_hvmigrate_hub_v1_hub_proto_rawDesc = "" +
 	"work_start\x18\x03 \x01(\tR\tworkStart\x12\x19\n" +
 	"\bwork_end\x18\x04 \x01(\tR\aworkEnd\"\x1d\n" +
 	"\x06Resync\x12\x13\n" +
-	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\"N\n" +
+	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\"\x9b\x02\n" +
+	"\fResyncRanges\x12\x13\n" +
+	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\x12\x17\n" +
+	"\adisk_id\x18\x02 \x01(\tR\x06diskId\x12\x14\n" +
+	"\x05cycle\x18\x03 \x01(\x04R\x05cycle\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tfull_copy\x18\x05 \x01(\bR\bfullCopy\x12\x12\n" +
+	"\x04part\x18\x06 \x01(\rR\x04part\x12\x14\n" +
+	"\x05parts\x18\a \x01(\rR\x05parts\x123\n" +
+	"\x06ranges\x18\b \x03(\v2\x1b.hvmigrate.hub.v1.ByteRangeR\x06ranges\x12,\n" +
+	"\x03sas\x18\t \x01(\v2\x1a.hvmigrate.hub.v1.SasGrantR\x03sas\"O\n" +
+	"\tByteRange\x12\x16\n" +
+	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x16\n" +
+	"\x06length\x18\x02 \x01(\x04R\x06length\x12\x12\n" +
+	"\x04zero\x18\x03 \x01(\bR\x04zero\"N\n" +
 	"\vTestMigrate\x12\x13\n" +
 	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\x12*\n" +
 	"\x11recovery_point_id\x18\x02 \x01(\tR\x0frecoveryPointId\"G\n" +
@@ -2390,7 +2721,7 @@ const file_hvmigrate_hub_v1_hub_proto_rawDesc = "" +
 	"\adisk_id\x18\x01 \x01(\tR\x06diskId\x12\x18\n" +
 	"\apurpose\x18\x02 \x01(\tR\apurpose\x12\x10\n" +
 	"\x03url\x18\x03 \x01(\tR\x03url\x12!\n" +
-	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\"\xc2\x03\n" +
+	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\"\x89\x04\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fcreated_unix\x18\x02 \x01(\x03R\vcreatedUnix\x12;\n" +
@@ -2400,7 +2731,8 @@ const file_hvmigrate_hub_v1_hub_proto_rawDesc = "" +
 	"\x0ecycle_manifest\x18\f \x01(\v2\x1f.hvmigrate.hub.v1.CycleManifestH\x00R\rcycleManifest\x122\n" +
 	"\x06health\x18\r \x01(\v2\x18.hvmigrate.hub.v1.HealthH\x00R\x06health\x12B\n" +
 	"\ferror_report\x18\x0e \x01(\v2\x1d.hvmigrate.hub.v1.ErrorReportH\x00R\verrorReport\x12E\n" +
-	"\rsource_hashes\x18\x0f \x01(\v2\x1e.hvmigrate.hub.v1.SourceHashesH\x00R\fsourceHashesB\x06\n" +
+	"\rsource_hashes\x18\x0f \x01(\v2\x1e.hvmigrate.hub.v1.SourceHashesH\x00R\fsourceHashes\x12E\n" +
+	"\rresync_hashes\x18\x10 \x01(\v2\x1e.hvmigrate.hub.v1.ResyncHashesH\x00R\fresyncHashesB\x06\n" +
 	"\x04kind\"3\n" +
 	"\tInventory\x12&\n" +
 	"\x03vms\x18\x01 \x03(\v2\x14.hvmigrate.hub.v1.VmR\x03vms\"w\n" +
@@ -2446,7 +2778,18 @@ const file_hvmigrate_hub_v1_hub_proto_rawDesc = "" +
 	"chunkBytes\x12\x16\n" +
 	"\x06sha256\x18\x05 \x03(\tR\x06sha256\x12\x1f\n" +
 	"\vfirst_chunk\x18\x06 \x01(\x04R\n" +
-	"firstChunk\"T\n" +
+	"firstChunk\"\xcb\x01\n" +
+	"\fResyncHashes\x12\x13\n" +
+	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\x12\x17\n" +
+	"\adisk_id\x18\x02 \x01(\tR\x06diskId\x12\x14\n" +
+	"\x05cycle\x18\x03 \x01(\x04R\x05cycle\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12\x1f\n" +
+	"\vchunk_bytes\x18\x05 \x01(\x04R\n" +
+	"chunkBytes\x12\x1f\n" +
+	"\vfirst_chunk\x18\x06 \x01(\x04R\n" +
+	"firstChunk\x12\x16\n" +
+	"\x06sha256\x18\a \x03(\tR\x06sha256\"T\n" +
 	"\vErrorReport\x12\x13\n" +
 	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
@@ -2485,7 +2828,7 @@ func file_hvmigrate_hub_v1_hub_proto_rawDescGZIP() []byte {
 }
 
 var file_hvmigrate_hub_v1_hub_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hvmigrate_hub_v1_hub_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_hvmigrate_hub_v1_hub_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_hvmigrate_hub_v1_hub_proto_goTypes = []any{
 	(ErrorReason)(0),                 // 0: hvmigrate.hub.v1.ErrorReason
 	(*RegisterRequest)(nil),          // 1: hvmigrate.hub.v1.RegisterRequest
@@ -2504,25 +2847,28 @@ var file_hvmigrate_hub_v1_hub_proto_goTypes = []any{
 	(*DisableReplication)(nil),       // 14: hvmigrate.hub.v1.DisableReplication
 	(*SetThrottle)(nil),              // 15: hvmigrate.hub.v1.SetThrottle
 	(*Resync)(nil),                   // 16: hvmigrate.hub.v1.Resync
-	(*TestMigrate)(nil),              // 17: hvmigrate.hub.v1.TestMigrate
-	(*Migrate)(nil),                  // 18: hvmigrate.hub.v1.Migrate
-	(*RefreshSas)(nil),               // 19: hvmigrate.hub.v1.RefreshSas
-	(*SasGrant)(nil),                 // 20: hvmigrate.hub.v1.SasGrant
-	(*Event)(nil),                    // 21: hvmigrate.hub.v1.Event
-	(*Inventory)(nil),                // 22: hvmigrate.hub.v1.Inventory
-	(*Vm)(nil),                       // 23: hvmigrate.hub.v1.Vm
-	(*Disk)(nil),                     // 24: hvmigrate.hub.v1.Disk
-	(*Progress)(nil),                 // 25: hvmigrate.hub.v1.Progress
-	(*CycleManifest)(nil),            // 26: hvmigrate.hub.v1.CycleManifest
-	(*ManifestDisk)(nil),             // 27: hvmigrate.hub.v1.ManifestDisk
-	(*Health)(nil),                   // 28: hvmigrate.hub.v1.Health
-	(*SourceHashes)(nil),             // 29: hvmigrate.hub.v1.SourceHashes
-	(*ErrorReport)(nil),              // 30: hvmigrate.hub.v1.ErrorReport
+	(*ResyncRanges)(nil),             // 17: hvmigrate.hub.v1.ResyncRanges
+	(*ByteRange)(nil),                // 18: hvmigrate.hub.v1.ByteRange
+	(*TestMigrate)(nil),              // 19: hvmigrate.hub.v1.TestMigrate
+	(*Migrate)(nil),                  // 20: hvmigrate.hub.v1.Migrate
+	(*RefreshSas)(nil),               // 21: hvmigrate.hub.v1.RefreshSas
+	(*SasGrant)(nil),                 // 22: hvmigrate.hub.v1.SasGrant
+	(*Event)(nil),                    // 23: hvmigrate.hub.v1.Event
+	(*Inventory)(nil),                // 24: hvmigrate.hub.v1.Inventory
+	(*Vm)(nil),                       // 25: hvmigrate.hub.v1.Vm
+	(*Disk)(nil),                     // 26: hvmigrate.hub.v1.Disk
+	(*Progress)(nil),                 // 27: hvmigrate.hub.v1.Progress
+	(*CycleManifest)(nil),            // 28: hvmigrate.hub.v1.CycleManifest
+	(*ManifestDisk)(nil),             // 29: hvmigrate.hub.v1.ManifestDisk
+	(*Health)(nil),                   // 30: hvmigrate.hub.v1.Health
+	(*SourceHashes)(nil),             // 31: hvmigrate.hub.v1.SourceHashes
+	(*ResyncHashes)(nil),             // 32: hvmigrate.hub.v1.ResyncHashes
+	(*ErrorReport)(nil),              // 33: hvmigrate.hub.v1.ErrorReport
 }
 var file_hvmigrate_hub_v1_hub_proto_depIdxs = []int32{
 	7,  // 0: hvmigrate.hub.v1.ConnectRequest.hello:type_name -> hvmigrate.hub.v1.Hello
 	10, // 1: hvmigrate.hub.v1.ConnectRequest.command_ack:type_name -> hvmigrate.hub.v1.CommandAck
-	21, // 2: hvmigrate.hub.v1.ConnectRequest.event:type_name -> hvmigrate.hub.v1.Event
+	23, // 2: hvmigrate.hub.v1.ConnectRequest.event:type_name -> hvmigrate.hub.v1.Event
 	9,  // 3: hvmigrate.hub.v1.ConnectRequest.heartbeat:type_name -> hvmigrate.hub.v1.Heartbeat
 	8,  // 4: hvmigrate.hub.v1.ConnectResponse.welcome:type_name -> hvmigrate.hub.v1.Welcome
 	12, // 5: hvmigrate.hub.v1.ConnectResponse.command:type_name -> hvmigrate.hub.v1.Command
@@ -2533,31 +2879,35 @@ var file_hvmigrate_hub_v1_hub_proto_depIdxs = []int32{
 	14, // 10: hvmigrate.hub.v1.Command.disable_replication:type_name -> hvmigrate.hub.v1.DisableReplication
 	15, // 11: hvmigrate.hub.v1.Command.set_throttle:type_name -> hvmigrate.hub.v1.SetThrottle
 	16, // 12: hvmigrate.hub.v1.Command.resync:type_name -> hvmigrate.hub.v1.Resync
-	17, // 13: hvmigrate.hub.v1.Command.test_migrate:type_name -> hvmigrate.hub.v1.TestMigrate
-	18, // 14: hvmigrate.hub.v1.Command.migrate:type_name -> hvmigrate.hub.v1.Migrate
-	19, // 15: hvmigrate.hub.v1.Command.refresh_sas:type_name -> hvmigrate.hub.v1.RefreshSas
-	20, // 16: hvmigrate.hub.v1.EnableReplication.sas:type_name -> hvmigrate.hub.v1.SasGrant
-	20, // 17: hvmigrate.hub.v1.RefreshSas.sas:type_name -> hvmigrate.hub.v1.SasGrant
-	22, // 18: hvmigrate.hub.v1.Event.inventory:type_name -> hvmigrate.hub.v1.Inventory
-	25, // 19: hvmigrate.hub.v1.Event.progress:type_name -> hvmigrate.hub.v1.Progress
-	26, // 20: hvmigrate.hub.v1.Event.cycle_manifest:type_name -> hvmigrate.hub.v1.CycleManifest
-	28, // 21: hvmigrate.hub.v1.Event.health:type_name -> hvmigrate.hub.v1.Health
-	30, // 22: hvmigrate.hub.v1.Event.error_report:type_name -> hvmigrate.hub.v1.ErrorReport
-	29, // 23: hvmigrate.hub.v1.Event.source_hashes:type_name -> hvmigrate.hub.v1.SourceHashes
-	23, // 24: hvmigrate.hub.v1.Inventory.vms:type_name -> hvmigrate.hub.v1.Vm
-	24, // 25: hvmigrate.hub.v1.Vm.disks:type_name -> hvmigrate.hub.v1.Disk
-	27, // 26: hvmigrate.hub.v1.CycleManifest.disks:type_name -> hvmigrate.hub.v1.ManifestDisk
-	1,  // 27: hvmigrate.hub.v1.RegistrationService.Register:input_type -> hvmigrate.hub.v1.RegisterRequest
-	3,  // 28: hvmigrate.hub.v1.ProviderService.RenewCertificate:input_type -> hvmigrate.hub.v1.RenewCertificateRequest
-	5,  // 29: hvmigrate.hub.v1.ProviderService.Connect:input_type -> hvmigrate.hub.v1.ConnectRequest
-	2,  // 30: hvmigrate.hub.v1.RegistrationService.Register:output_type -> hvmigrate.hub.v1.RegisterResponse
-	4,  // 31: hvmigrate.hub.v1.ProviderService.RenewCertificate:output_type -> hvmigrate.hub.v1.RenewCertificateResponse
-	6,  // 32: hvmigrate.hub.v1.ProviderService.Connect:output_type -> hvmigrate.hub.v1.ConnectResponse
-	30, // [30:33] is the sub-list for method output_type
-	27, // [27:30] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	19, // 13: hvmigrate.hub.v1.Command.test_migrate:type_name -> hvmigrate.hub.v1.TestMigrate
+	20, // 14: hvmigrate.hub.v1.Command.migrate:type_name -> hvmigrate.hub.v1.Migrate
+	21, // 15: hvmigrate.hub.v1.Command.refresh_sas:type_name -> hvmigrate.hub.v1.RefreshSas
+	17, // 16: hvmigrate.hub.v1.Command.resync_ranges:type_name -> hvmigrate.hub.v1.ResyncRanges
+	22, // 17: hvmigrate.hub.v1.EnableReplication.sas:type_name -> hvmigrate.hub.v1.SasGrant
+	18, // 18: hvmigrate.hub.v1.ResyncRanges.ranges:type_name -> hvmigrate.hub.v1.ByteRange
+	22, // 19: hvmigrate.hub.v1.ResyncRanges.sas:type_name -> hvmigrate.hub.v1.SasGrant
+	22, // 20: hvmigrate.hub.v1.RefreshSas.sas:type_name -> hvmigrate.hub.v1.SasGrant
+	24, // 21: hvmigrate.hub.v1.Event.inventory:type_name -> hvmigrate.hub.v1.Inventory
+	27, // 22: hvmigrate.hub.v1.Event.progress:type_name -> hvmigrate.hub.v1.Progress
+	28, // 23: hvmigrate.hub.v1.Event.cycle_manifest:type_name -> hvmigrate.hub.v1.CycleManifest
+	30, // 24: hvmigrate.hub.v1.Event.health:type_name -> hvmigrate.hub.v1.Health
+	33, // 25: hvmigrate.hub.v1.Event.error_report:type_name -> hvmigrate.hub.v1.ErrorReport
+	31, // 26: hvmigrate.hub.v1.Event.source_hashes:type_name -> hvmigrate.hub.v1.SourceHashes
+	32, // 27: hvmigrate.hub.v1.Event.resync_hashes:type_name -> hvmigrate.hub.v1.ResyncHashes
+	25, // 28: hvmigrate.hub.v1.Inventory.vms:type_name -> hvmigrate.hub.v1.Vm
+	26, // 29: hvmigrate.hub.v1.Vm.disks:type_name -> hvmigrate.hub.v1.Disk
+	29, // 30: hvmigrate.hub.v1.CycleManifest.disks:type_name -> hvmigrate.hub.v1.ManifestDisk
+	1,  // 31: hvmigrate.hub.v1.RegistrationService.Register:input_type -> hvmigrate.hub.v1.RegisterRequest
+	3,  // 32: hvmigrate.hub.v1.ProviderService.RenewCertificate:input_type -> hvmigrate.hub.v1.RenewCertificateRequest
+	5,  // 33: hvmigrate.hub.v1.ProviderService.Connect:input_type -> hvmigrate.hub.v1.ConnectRequest
+	2,  // 34: hvmigrate.hub.v1.RegistrationService.Register:output_type -> hvmigrate.hub.v1.RegisterResponse
+	4,  // 35: hvmigrate.hub.v1.ProviderService.RenewCertificate:output_type -> hvmigrate.hub.v1.RenewCertificateResponse
+	6,  // 36: hvmigrate.hub.v1.ProviderService.Connect:output_type -> hvmigrate.hub.v1.ConnectResponse
+	34, // [34:37] is the sub-list for method output_type
+	31, // [31:34] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_hvmigrate_hub_v1_hub_proto_init() }
@@ -2585,14 +2935,16 @@ func file_hvmigrate_hub_v1_hub_proto_init() {
 		(*Command_TestMigrate)(nil),
 		(*Command_Migrate)(nil),
 		(*Command_RefreshSas)(nil),
+		(*Command_ResyncRanges)(nil),
 	}
-	file_hvmigrate_hub_v1_hub_proto_msgTypes[20].OneofWrappers = []any{
+	file_hvmigrate_hub_v1_hub_proto_msgTypes[22].OneofWrappers = []any{
 		(*Event_Inventory)(nil),
 		(*Event_Progress)(nil),
 		(*Event_CycleManifest)(nil),
 		(*Event_Health)(nil),
 		(*Event_ErrorReport)(nil),
 		(*Event_SourceHashes)(nil),
+		(*Event_ResyncHashes)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2600,7 +2952,7 @@ func file_hvmigrate_hub_v1_hub_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hvmigrate_hub_v1_hub_proto_rawDesc), len(file_hvmigrate_hub_v1_hub_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   30,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -2920,6 +2920,202 @@ func (*ClearResyncResponse) Descriptor() ([]byte, []int) {
 	return file_hvmigrate_simhost_v1_simhost_proto_rawDescGZIP(), []int{45}
 }
 
+type ReleaseLogsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	VmId  string                 `protobuf:"bytes,1,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	// Closed logs of the VM's disks, as SwitchLogs returned them.
+	Paths         []string `protobuf:"bytes,2,rep,name=paths,proto3" json:"paths,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseLogsRequest) Reset() {
+	*x = ReleaseLogsRequest{}
+	mi := &file_hvmigrate_simhost_v1_simhost_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseLogsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseLogsRequest) ProtoMessage() {}
+
+func (x *ReleaseLogsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_simhost_v1_simhost_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseLogsRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseLogsRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_simhost_v1_simhost_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ReleaseLogsRequest) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+func (x *ReleaseLogsRequest) GetPaths() []string {
+	if x != nil {
+		return x.Paths
+	}
+	return nil
+}
+
+type ReleaseLogsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many logs were deleted; logs already gone are not counted.
+	Deleted       uint32 `protobuf:"varint,1,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseLogsResponse) Reset() {
+	*x = ReleaseLogsResponse{}
+	mi := &file_hvmigrate_simhost_v1_simhost_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseLogsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseLogsResponse) ProtoMessage() {}
+
+func (x *ReleaseLogsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_simhost_v1_simhost_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseLogsResponse.ProtoReflect.Descriptor instead.
+func (*ReleaseLogsResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_simhost_v1_simhost_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ReleaseLogsResponse) GetDeleted() uint32 {
+	if x != nil {
+		return x.Deleted
+	}
+	return 0
+}
+
+type GetSwitchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VmId          string                 `protobuf:"bytes,1,opt,name=vm_id,json=vmId,proto3" json:"vm_id,omitempty"`
+	SwitchNumber  uint64                 `protobuf:"varint,2,opt,name=switch_number,json=switchNumber,proto3" json:"switch_number,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSwitchRequest) Reset() {
+	*x = GetSwitchRequest{}
+	mi := &file_hvmigrate_simhost_v1_simhost_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSwitchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSwitchRequest) ProtoMessage() {}
+
+func (x *GetSwitchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_simhost_v1_simhost_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSwitchRequest.ProtoReflect.Descriptor instead.
+func (*GetSwitchRequest) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_simhost_v1_simhost_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *GetSwitchRequest) GetVmId() string {
+	if x != nil {
+		return x.VmId
+	}
+	return ""
+}
+
+func (x *GetSwitchRequest) GetSwitchNumber() uint64 {
+	if x != nil {
+		return x.SwitchNumber
+	}
+	return 0
+}
+
+type GetSwitchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The switch as SwitchLogs returned it; needs_resync is the VM's flag
+	// now.
+	Switch        *SwitchLogsResponse `protobuf:"bytes,1,opt,name=switch,proto3" json:"switch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSwitchResponse) Reset() {
+	*x = GetSwitchResponse{}
+	mi := &file_hvmigrate_simhost_v1_simhost_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSwitchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSwitchResponse) ProtoMessage() {}
+
+func (x *GetSwitchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_simhost_v1_simhost_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSwitchResponse.ProtoReflect.Descriptor instead.
+func (*GetSwitchResponse) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_simhost_v1_simhost_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *GetSwitchResponse) GetSwitch() *SwitchLogsResponse {
+	if x != nil {
+		return x.Switch
+	}
+	return nil
+}
+
 var File_hvmigrate_simhost_v1_simhost_proto protoreflect.FileDescriptor
 
 const file_hvmigrate_simhost_v1_simhost_proto_rawDesc = "" +
@@ -3108,7 +3304,17 @@ const file_hvmigrate_simhost_v1_simhost_proto_rawDesc = "" +
 	"\tchecksums\x18\x01 \x03(\v2\".hvmigrate.simhost.v1.DiskChecksumR\tchecksums\")\n" +
 	"\x12ClearResyncRequest\x12\x13\n" +
 	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\"\x15\n" +
-	"\x13ClearResyncResponse*\x86\x03\n" +
+	"\x13ClearResyncResponse\"?\n" +
+	"\x12ReleaseLogsRequest\x12\x13\n" +
+	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\x12\x14\n" +
+	"\x05paths\x18\x02 \x03(\tR\x05paths\"/\n" +
+	"\x13ReleaseLogsResponse\x12\x18\n" +
+	"\adeleted\x18\x01 \x01(\rR\adeleted\"L\n" +
+	"\x10GetSwitchRequest\x12\x13\n" +
+	"\x05vm_id\x18\x01 \x01(\tR\x04vmId\x12#\n" +
+	"\rswitch_number\x18\x02 \x01(\x04R\fswitchNumber\"U\n" +
+	"\x11GetSwitchResponse\x12@\n" +
+	"\x06switch\x18\x01 \x01(\v2(.hvmigrate.simhost.v1.SwitchLogsResponseR\x06switch*\x86\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_REASON_NOT_FOUND\x10\x01\x12!\n" +
@@ -3142,7 +3348,7 @@ const file_hvmigrate_simhost_v1_simhost_proto_rawDesc = "" +
 	"\x0fWorkloadPattern\x12 \n" +
 	"\x1cWORKLOAD_PATTERN_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17WORKLOAD_PATTERN_RANDOM\x10\x01\x12\x1f\n" +
-	"\x1bWORKLOAD_PATTERN_SEQUENTIAL\x10\x022\xad\r\n" +
+	"\x1bWORKLOAD_PATTERN_SEQUENTIAL\x10\x022\xef\x0e\n" +
 	"\x0eSimhostService\x12Y\n" +
 	"\bCreateVM\x12%.hvmigrate.simhost.v1.CreateVMRequest\x1a&.hvmigrate.simhost.v1.CreateVMResponse\x12V\n" +
 	"\aListVMs\x12$.hvmigrate.simhost.v1.ListVMsRequest\x1a%.hvmigrate.simhost.v1.ListVMsResponse\x12P\n" +
@@ -3161,7 +3367,9 @@ const file_hvmigrate_simhost_v1_simhost_proto_rawDesc = "" +
 	"SwitchLogs\x12'.hvmigrate.simhost.v1.SwitchLogsRequest\x1a(.hvmigrate.simhost.v1.SwitchLogsResponse\x12h\n" +
 	"\rChecksumDisks\x12*.hvmigrate.simhost.v1.ChecksumDisksRequest\x1a+.hvmigrate.simhost.v1.ChecksumDisksResponse\x12w\n" +
 	"\x12GetSwitchChecksums\x12/.hvmigrate.simhost.v1.GetSwitchChecksumsRequest\x1a0.hvmigrate.simhost.v1.GetSwitchChecksumsResponse\x12b\n" +
-	"\vClearResync\x12(.hvmigrate.simhost.v1.ClearResyncRequest\x1a).hvmigrate.simhost.v1.ClearResyncResponseB\xcf\x01\n" +
+	"\vClearResync\x12(.hvmigrate.simhost.v1.ClearResyncRequest\x1a).hvmigrate.simhost.v1.ClearResyncResponse\x12b\n" +
+	"\vReleaseLogs\x12(.hvmigrate.simhost.v1.ReleaseLogsRequest\x1a).hvmigrate.simhost.v1.ReleaseLogsResponse\x12\\\n" +
+	"\tGetSwitch\x12&.hvmigrate.simhost.v1.GetSwitchRequest\x1a'.hvmigrate.simhost.v1.GetSwitchResponseB\xcf\x01\n" +
 	"\x18com.hvmigrate.simhost.v1B\fSimhostProtoP\x01Z3hvmigrate/shared/gen/hvmigrate/simhost/v1;simhostv1\xa2\x02\x03HSX\xaa\x02\x14Hvmigrate.Simhost.V1\xca\x02\x14Hvmigrate\\Simhost\\V1\xe2\x02 Hvmigrate\\Simhost\\V1\\GPBMetadata\xea\x02\x16Hvmigrate::Simhost::V1b\x06proto3"
 
 var (
@@ -3177,7 +3385,7 @@ func file_hvmigrate_simhost_v1_simhost_proto_rawDescGZIP() []byte {
 }
 
 var file_hvmigrate_simhost_v1_simhost_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_hvmigrate_simhost_v1_simhost_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_hvmigrate_simhost_v1_simhost_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_hvmigrate_simhost_v1_simhost_proto_goTypes = []any{
 	(ErrorReason)(0),                   // 0: hvmigrate.simhost.v1.ErrorReason
 	(PowerState)(0),                    // 1: hvmigrate.simhost.v1.PowerState
@@ -3230,21 +3438,25 @@ var file_hvmigrate_simhost_v1_simhost_proto_goTypes = []any{
 	(*GetSwitchChecksumsResponse)(nil), // 48: hvmigrate.simhost.v1.GetSwitchChecksumsResponse
 	(*ClearResyncRequest)(nil),         // 49: hvmigrate.simhost.v1.ClearResyncRequest
 	(*ClearResyncResponse)(nil),        // 50: hvmigrate.simhost.v1.ClearResyncResponse
-	(*timestamppb.Timestamp)(nil),      // 51: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 52: google.protobuf.Duration
+	(*ReleaseLogsRequest)(nil),         // 51: hvmigrate.simhost.v1.ReleaseLogsRequest
+	(*ReleaseLogsResponse)(nil),        // 52: hvmigrate.simhost.v1.ReleaseLogsResponse
+	(*GetSwitchRequest)(nil),           // 53: hvmigrate.simhost.v1.GetSwitchRequest
+	(*GetSwitchResponse)(nil),          // 54: hvmigrate.simhost.v1.GetSwitchResponse
+	(*timestamppb.Timestamp)(nil),      // 55: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 56: google.protobuf.Duration
 }
 var file_hvmigrate_simhost_v1_simhost_proto_depIdxs = []int32{
 	2,  // 0: hvmigrate.simhost.v1.DiskSpec.format:type_name -> hvmigrate.simhost.v1.DiskFormat
 	2,  // 1: hvmigrate.simhost.v1.Disk.format:type_name -> hvmigrate.simhost.v1.DiskFormat
 	7,  // 2: hvmigrate.simhost.v1.Disk.identity:type_name -> hvmigrate.simhost.v1.DiskIdentity
-	51, // 3: hvmigrate.simhost.v1.Tracking.started_at:type_name -> google.protobuf.Timestamp
-	51, // 4: hvmigrate.simhost.v1.Checkpoint.created_at:type_name -> google.protobuf.Timestamp
+	55, // 3: hvmigrate.simhost.v1.Tracking.started_at:type_name -> google.protobuf.Timestamp
+	55, // 4: hvmigrate.simhost.v1.Checkpoint.created_at:type_name -> google.protobuf.Timestamp
 	5,  // 5: hvmigrate.simhost.v1.Vm.nics:type_name -> hvmigrate.simhost.v1.Nic
 	1,  // 6: hvmigrate.simhost.v1.Vm.power_state:type_name -> hvmigrate.simhost.v1.PowerState
 	8,  // 7: hvmigrate.simhost.v1.Vm.disks:type_name -> hvmigrate.simhost.v1.Disk
 	9,  // 8: hvmigrate.simhost.v1.Vm.tracking:type_name -> hvmigrate.simhost.v1.Tracking
 	10, // 9: hvmigrate.simhost.v1.Vm.checkpoint:type_name -> hvmigrate.simhost.v1.Checkpoint
-	51, // 10: hvmigrate.simhost.v1.Vm.created_at:type_name -> google.protobuf.Timestamp
+	55, // 10: hvmigrate.simhost.v1.Vm.created_at:type_name -> google.protobuf.Timestamp
 	5,  // 11: hvmigrate.simhost.v1.CreateVMRequest.nics:type_name -> hvmigrate.simhost.v1.Nic
 	6,  // 12: hvmigrate.simhost.v1.CreateVMRequest.disks:type_name -> hvmigrate.simhost.v1.DiskSpec
 	11, // 13: hvmigrate.simhost.v1.CreateVMResponse.vm:type_name -> hvmigrate.simhost.v1.Vm
@@ -3254,53 +3466,58 @@ var file_hvmigrate_simhost_v1_simhost_proto_depIdxs = []int32{
 	24, // 17: hvmigrate.simhost.v1.WriteDiskRequest.pattern:type_name -> hvmigrate.simhost.v1.PatternData
 	4,  // 18: hvmigrate.simhost.v1.RunWorkloadRequest.pattern:type_name -> hvmigrate.simhost.v1.WorkloadPattern
 	27, // 19: hvmigrate.simhost.v1.RunWorkloadRequest.io_sizes:type_name -> hvmigrate.simhost.v1.IoSize
-	52, // 20: hvmigrate.simhost.v1.RunWorkloadRequest.duration:type_name -> google.protobuf.Duration
-	52, // 21: hvmigrate.simhost.v1.RunWorkloadResponse.elapsed:type_name -> google.protobuf.Duration
+	56, // 20: hvmigrate.simhost.v1.RunWorkloadRequest.duration:type_name -> google.protobuf.Duration
+	56, // 21: hvmigrate.simhost.v1.RunWorkloadResponse.elapsed:type_name -> google.protobuf.Duration
 	10, // 22: hvmigrate.simhost.v1.CreateCheckpointResponse.checkpoint:type_name -> hvmigrate.simhost.v1.Checkpoint
 	34, // 23: hvmigrate.simhost.v1.GetFrozenDisksResponse.disks:type_name -> hvmigrate.simhost.v1.FrozenDisk
 	9,  // 24: hvmigrate.simhost.v1.StartTrackingResponse.tracking:type_name -> hvmigrate.simhost.v1.Tracking
 	42, // 25: hvmigrate.simhost.v1.SwitchLogsResponse.disks:type_name -> hvmigrate.simhost.v1.SwitchedDisk
 	44, // 26: hvmigrate.simhost.v1.ChecksumDisksResponse.checksums:type_name -> hvmigrate.simhost.v1.DiskChecksum
 	44, // 27: hvmigrate.simhost.v1.GetSwitchChecksumsResponse.checksums:type_name -> hvmigrate.simhost.v1.DiskChecksum
-	12, // 28: hvmigrate.simhost.v1.SimhostService.CreateVM:input_type -> hvmigrate.simhost.v1.CreateVMRequest
-	14, // 29: hvmigrate.simhost.v1.SimhostService.ListVMs:input_type -> hvmigrate.simhost.v1.ListVMsRequest
-	16, // 30: hvmigrate.simhost.v1.SimhostService.GetVM:input_type -> hvmigrate.simhost.v1.GetVMRequest
-	18, // 31: hvmigrate.simhost.v1.SimhostService.DeleteVM:input_type -> hvmigrate.simhost.v1.DeleteVMRequest
-	20, // 32: hvmigrate.simhost.v1.SimhostService.StartVM:input_type -> hvmigrate.simhost.v1.StartVMRequest
-	22, // 33: hvmigrate.simhost.v1.SimhostService.StopVM:input_type -> hvmigrate.simhost.v1.StopVMRequest
-	25, // 34: hvmigrate.simhost.v1.SimhostService.WriteDisk:input_type -> hvmigrate.simhost.v1.WriteDiskRequest
-	28, // 35: hvmigrate.simhost.v1.SimhostService.RunWorkload:input_type -> hvmigrate.simhost.v1.RunWorkloadRequest
-	30, // 36: hvmigrate.simhost.v1.SimhostService.CreateCheckpoint:input_type -> hvmigrate.simhost.v1.CreateCheckpointRequest
-	32, // 37: hvmigrate.simhost.v1.SimhostService.DeleteCheckpoint:input_type -> hvmigrate.simhost.v1.DeleteCheckpointRequest
-	35, // 38: hvmigrate.simhost.v1.SimhostService.GetFrozenDisks:input_type -> hvmigrate.simhost.v1.GetFrozenDisksRequest
-	37, // 39: hvmigrate.simhost.v1.SimhostService.StartTracking:input_type -> hvmigrate.simhost.v1.StartTrackingRequest
-	39, // 40: hvmigrate.simhost.v1.SimhostService.StopTracking:input_type -> hvmigrate.simhost.v1.StopTrackingRequest
-	41, // 41: hvmigrate.simhost.v1.SimhostService.SwitchLogs:input_type -> hvmigrate.simhost.v1.SwitchLogsRequest
-	45, // 42: hvmigrate.simhost.v1.SimhostService.ChecksumDisks:input_type -> hvmigrate.simhost.v1.ChecksumDisksRequest
-	47, // 43: hvmigrate.simhost.v1.SimhostService.GetSwitchChecksums:input_type -> hvmigrate.simhost.v1.GetSwitchChecksumsRequest
-	49, // 44: hvmigrate.simhost.v1.SimhostService.ClearResync:input_type -> hvmigrate.simhost.v1.ClearResyncRequest
-	13, // 45: hvmigrate.simhost.v1.SimhostService.CreateVM:output_type -> hvmigrate.simhost.v1.CreateVMResponse
-	15, // 46: hvmigrate.simhost.v1.SimhostService.ListVMs:output_type -> hvmigrate.simhost.v1.ListVMsResponse
-	17, // 47: hvmigrate.simhost.v1.SimhostService.GetVM:output_type -> hvmigrate.simhost.v1.GetVMResponse
-	19, // 48: hvmigrate.simhost.v1.SimhostService.DeleteVM:output_type -> hvmigrate.simhost.v1.DeleteVMResponse
-	21, // 49: hvmigrate.simhost.v1.SimhostService.StartVM:output_type -> hvmigrate.simhost.v1.StartVMResponse
-	23, // 50: hvmigrate.simhost.v1.SimhostService.StopVM:output_type -> hvmigrate.simhost.v1.StopVMResponse
-	26, // 51: hvmigrate.simhost.v1.SimhostService.WriteDisk:output_type -> hvmigrate.simhost.v1.WriteDiskResponse
-	29, // 52: hvmigrate.simhost.v1.SimhostService.RunWorkload:output_type -> hvmigrate.simhost.v1.RunWorkloadResponse
-	31, // 53: hvmigrate.simhost.v1.SimhostService.CreateCheckpoint:output_type -> hvmigrate.simhost.v1.CreateCheckpointResponse
-	33, // 54: hvmigrate.simhost.v1.SimhostService.DeleteCheckpoint:output_type -> hvmigrate.simhost.v1.DeleteCheckpointResponse
-	36, // 55: hvmigrate.simhost.v1.SimhostService.GetFrozenDisks:output_type -> hvmigrate.simhost.v1.GetFrozenDisksResponse
-	38, // 56: hvmigrate.simhost.v1.SimhostService.StartTracking:output_type -> hvmigrate.simhost.v1.StartTrackingResponse
-	40, // 57: hvmigrate.simhost.v1.SimhostService.StopTracking:output_type -> hvmigrate.simhost.v1.StopTrackingResponse
-	43, // 58: hvmigrate.simhost.v1.SimhostService.SwitchLogs:output_type -> hvmigrate.simhost.v1.SwitchLogsResponse
-	46, // 59: hvmigrate.simhost.v1.SimhostService.ChecksumDisks:output_type -> hvmigrate.simhost.v1.ChecksumDisksResponse
-	48, // 60: hvmigrate.simhost.v1.SimhostService.GetSwitchChecksums:output_type -> hvmigrate.simhost.v1.GetSwitchChecksumsResponse
-	50, // 61: hvmigrate.simhost.v1.SimhostService.ClearResync:output_type -> hvmigrate.simhost.v1.ClearResyncResponse
-	45, // [45:62] is the sub-list for method output_type
-	28, // [28:45] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	43, // 28: hvmigrate.simhost.v1.GetSwitchResponse.switch:type_name -> hvmigrate.simhost.v1.SwitchLogsResponse
+	12, // 29: hvmigrate.simhost.v1.SimhostService.CreateVM:input_type -> hvmigrate.simhost.v1.CreateVMRequest
+	14, // 30: hvmigrate.simhost.v1.SimhostService.ListVMs:input_type -> hvmigrate.simhost.v1.ListVMsRequest
+	16, // 31: hvmigrate.simhost.v1.SimhostService.GetVM:input_type -> hvmigrate.simhost.v1.GetVMRequest
+	18, // 32: hvmigrate.simhost.v1.SimhostService.DeleteVM:input_type -> hvmigrate.simhost.v1.DeleteVMRequest
+	20, // 33: hvmigrate.simhost.v1.SimhostService.StartVM:input_type -> hvmigrate.simhost.v1.StartVMRequest
+	22, // 34: hvmigrate.simhost.v1.SimhostService.StopVM:input_type -> hvmigrate.simhost.v1.StopVMRequest
+	25, // 35: hvmigrate.simhost.v1.SimhostService.WriteDisk:input_type -> hvmigrate.simhost.v1.WriteDiskRequest
+	28, // 36: hvmigrate.simhost.v1.SimhostService.RunWorkload:input_type -> hvmigrate.simhost.v1.RunWorkloadRequest
+	30, // 37: hvmigrate.simhost.v1.SimhostService.CreateCheckpoint:input_type -> hvmigrate.simhost.v1.CreateCheckpointRequest
+	32, // 38: hvmigrate.simhost.v1.SimhostService.DeleteCheckpoint:input_type -> hvmigrate.simhost.v1.DeleteCheckpointRequest
+	35, // 39: hvmigrate.simhost.v1.SimhostService.GetFrozenDisks:input_type -> hvmigrate.simhost.v1.GetFrozenDisksRequest
+	37, // 40: hvmigrate.simhost.v1.SimhostService.StartTracking:input_type -> hvmigrate.simhost.v1.StartTrackingRequest
+	39, // 41: hvmigrate.simhost.v1.SimhostService.StopTracking:input_type -> hvmigrate.simhost.v1.StopTrackingRequest
+	41, // 42: hvmigrate.simhost.v1.SimhostService.SwitchLogs:input_type -> hvmigrate.simhost.v1.SwitchLogsRequest
+	45, // 43: hvmigrate.simhost.v1.SimhostService.ChecksumDisks:input_type -> hvmigrate.simhost.v1.ChecksumDisksRequest
+	47, // 44: hvmigrate.simhost.v1.SimhostService.GetSwitchChecksums:input_type -> hvmigrate.simhost.v1.GetSwitchChecksumsRequest
+	49, // 45: hvmigrate.simhost.v1.SimhostService.ClearResync:input_type -> hvmigrate.simhost.v1.ClearResyncRequest
+	51, // 46: hvmigrate.simhost.v1.SimhostService.ReleaseLogs:input_type -> hvmigrate.simhost.v1.ReleaseLogsRequest
+	53, // 47: hvmigrate.simhost.v1.SimhostService.GetSwitch:input_type -> hvmigrate.simhost.v1.GetSwitchRequest
+	13, // 48: hvmigrate.simhost.v1.SimhostService.CreateVM:output_type -> hvmigrate.simhost.v1.CreateVMResponse
+	15, // 49: hvmigrate.simhost.v1.SimhostService.ListVMs:output_type -> hvmigrate.simhost.v1.ListVMsResponse
+	17, // 50: hvmigrate.simhost.v1.SimhostService.GetVM:output_type -> hvmigrate.simhost.v1.GetVMResponse
+	19, // 51: hvmigrate.simhost.v1.SimhostService.DeleteVM:output_type -> hvmigrate.simhost.v1.DeleteVMResponse
+	21, // 52: hvmigrate.simhost.v1.SimhostService.StartVM:output_type -> hvmigrate.simhost.v1.StartVMResponse
+	23, // 53: hvmigrate.simhost.v1.SimhostService.StopVM:output_type -> hvmigrate.simhost.v1.StopVMResponse
+	26, // 54: hvmigrate.simhost.v1.SimhostService.WriteDisk:output_type -> hvmigrate.simhost.v1.WriteDiskResponse
+	29, // 55: hvmigrate.simhost.v1.SimhostService.RunWorkload:output_type -> hvmigrate.simhost.v1.RunWorkloadResponse
+	31, // 56: hvmigrate.simhost.v1.SimhostService.CreateCheckpoint:output_type -> hvmigrate.simhost.v1.CreateCheckpointResponse
+	33, // 57: hvmigrate.simhost.v1.SimhostService.DeleteCheckpoint:output_type -> hvmigrate.simhost.v1.DeleteCheckpointResponse
+	36, // 58: hvmigrate.simhost.v1.SimhostService.GetFrozenDisks:output_type -> hvmigrate.simhost.v1.GetFrozenDisksResponse
+	38, // 59: hvmigrate.simhost.v1.SimhostService.StartTracking:output_type -> hvmigrate.simhost.v1.StartTrackingResponse
+	40, // 60: hvmigrate.simhost.v1.SimhostService.StopTracking:output_type -> hvmigrate.simhost.v1.StopTrackingResponse
+	43, // 61: hvmigrate.simhost.v1.SimhostService.SwitchLogs:output_type -> hvmigrate.simhost.v1.SwitchLogsResponse
+	46, // 62: hvmigrate.simhost.v1.SimhostService.ChecksumDisks:output_type -> hvmigrate.simhost.v1.ChecksumDisksResponse
+	48, // 63: hvmigrate.simhost.v1.SimhostService.GetSwitchChecksums:output_type -> hvmigrate.simhost.v1.GetSwitchChecksumsResponse
+	50, // 64: hvmigrate.simhost.v1.SimhostService.ClearResync:output_type -> hvmigrate.simhost.v1.ClearResyncResponse
+	52, // 65: hvmigrate.simhost.v1.SimhostService.ReleaseLogs:output_type -> hvmigrate.simhost.v1.ReleaseLogsResponse
+	54, // 66: hvmigrate.simhost.v1.SimhostService.GetSwitch:output_type -> hvmigrate.simhost.v1.GetSwitchResponse
+	48, // [48:67] is the sub-list for method output_type
+	29, // [29:48] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_hvmigrate_simhost_v1_simhost_proto_init() }
@@ -3318,7 +3535,7 @@ func file_hvmigrate_simhost_v1_simhost_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hvmigrate_simhost_v1_simhost_proto_rawDesc), len(file_hvmigrate_simhost_v1_simhost_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   46,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,6 +36,8 @@ const (
 	SimhostService_ChecksumDisks_FullMethodName      = "/hvmigrate.simhost.v1.SimhostService/ChecksumDisks"
 	SimhostService_GetSwitchChecksums_FullMethodName = "/hvmigrate.simhost.v1.SimhostService/GetSwitchChecksums"
 	SimhostService_ClearResync_FullMethodName        = "/hvmigrate.simhost.v1.SimhostService/ClearResync"
+	SimhostService_ReleaseLogs_FullMethodName        = "/hvmigrate.simhost.v1.SimhostService/ReleaseLogs"
+	SimhostService_GetSwitch_FullMethodName          = "/hvmigrate.simhost.v1.SimhostService/GetSwitch"
 )
 
 // SimhostServiceClient is the client API for SimhostService service.
@@ -87,6 +89,12 @@ type SimhostServiceClient interface {
 	GetSwitchChecksums(ctx context.Context, in *GetSwitchChecksumsRequest, opts ...grpc.CallOption) (*GetSwitchChecksumsResponse, error)
 	// ClearResync lowers a VM's needs-resync flag after a resynchronisation.
 	ClearResync(ctx context.Context, in *ClearResyncRequest, opts ...grpc.CallOption) (*ClearResyncResponse, error)
+	// ReleaseLogs deletes closed logs a switch handed out, once the caller
+	// no longer needs them.
+	ReleaseLogs(ctx context.Context, in *ReleaseLogsRequest, opts ...grpc.CallOption) (*ReleaseLogsResponse, error)
+	// GetSwitch returns what an earlier switch handed out, for a caller that
+	// lost its answer.
+	GetSwitch(ctx context.Context, in *GetSwitchRequest, opts ...grpc.CallOption) (*GetSwitchResponse, error)
 }
 
 type simhostServiceClient struct {
@@ -276,6 +284,26 @@ func (c *simhostServiceClient) ClearResync(ctx context.Context, in *ClearResyncR
 	return out, nil
 }
 
+func (c *simhostServiceClient) ReleaseLogs(ctx context.Context, in *ReleaseLogsRequest, opts ...grpc.CallOption) (*ReleaseLogsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReleaseLogsResponse)
+	err := c.cc.Invoke(ctx, SimhostService_ReleaseLogs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *simhostServiceClient) GetSwitch(ctx context.Context, in *GetSwitchRequest, opts ...grpc.CallOption) (*GetSwitchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSwitchResponse)
+	err := c.cc.Invoke(ctx, SimhostService_GetSwitch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SimhostServiceServer is the server API for SimhostService service.
 // All implementations must embed UnimplementedSimhostServiceServer
 // for forward compatibility.
@@ -325,6 +353,12 @@ type SimhostServiceServer interface {
 	GetSwitchChecksums(context.Context, *GetSwitchChecksumsRequest) (*GetSwitchChecksumsResponse, error)
 	// ClearResync lowers a VM's needs-resync flag after a resynchronisation.
 	ClearResync(context.Context, *ClearResyncRequest) (*ClearResyncResponse, error)
+	// ReleaseLogs deletes closed logs a switch handed out, once the caller
+	// no longer needs them.
+	ReleaseLogs(context.Context, *ReleaseLogsRequest) (*ReleaseLogsResponse, error)
+	// GetSwitch returns what an earlier switch handed out, for a caller that
+	// lost its answer.
+	GetSwitch(context.Context, *GetSwitchRequest) (*GetSwitchResponse, error)
 	mustEmbedUnimplementedSimhostServiceServer()
 }
 
@@ -385,6 +419,12 @@ func (UnimplementedSimhostServiceServer) GetSwitchChecksums(context.Context, *Ge
 }
 func (UnimplementedSimhostServiceServer) ClearResync(context.Context, *ClearResyncRequest) (*ClearResyncResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ClearResync not implemented")
+}
+func (UnimplementedSimhostServiceServer) ReleaseLogs(context.Context, *ReleaseLogsRequest) (*ReleaseLogsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReleaseLogs not implemented")
+}
+func (UnimplementedSimhostServiceServer) GetSwitch(context.Context, *GetSwitchRequest) (*GetSwitchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSwitch not implemented")
 }
 func (UnimplementedSimhostServiceServer) mustEmbedUnimplementedSimhostServiceServer() {}
 func (UnimplementedSimhostServiceServer) testEmbeddedByValue()                        {}
@@ -706,6 +746,42 @@ func _SimhostService_ClearResync_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SimhostService_ReleaseLogs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReleaseLogsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SimhostServiceServer).ReleaseLogs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SimhostService_ReleaseLogs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SimhostServiceServer).ReleaseLogs(ctx, req.(*ReleaseLogsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SimhostService_GetSwitch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSwitchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SimhostServiceServer).GetSwitch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SimhostService_GetSwitch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SimhostServiceServer).GetSwitch(ctx, req.(*GetSwitchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SimhostService_ServiceDesc is the grpc.ServiceDesc for SimhostService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -776,6 +852,14 @@ var SimhostService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ClearResync",
 			Handler:    _SimhostService_ClearResync_Handler,
+		},
+		{
+			MethodName: "ReleaseLogs",
+			Handler:    _SimhostService_ReleaseLogs_Handler,
+		},
+		{
+			MethodName: "GetSwitch",
+			Handler:    _SimhostService_GetSwitch_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
