@@ -60,7 +60,7 @@ func NewRootCommand() *cobra.Command {
 	pf.StringVar(&g.logLevel, "log-level", "", "trace, debug, info, warn or error")
 	pf.BoolVar(&g.logJSON, "log-json", false, "log one JSON object per line")
 	root.AddCommand(newServeCommand(g), newVMCommand(g), newWriteCommand(g), newWorkloadCommand(g),
-		newChecksumCommand(g), newCheckpointCommand(g), newTrackingCommand(g), newSwitchCommand(g))
+		newChecksumCommand(g), newCheckpointCommand(g), newTrackingCommand(g), newSwitchCommand(g), newImportCommand(g))
 	return root
 }
 

@@ -6,8 +6,9 @@
 //	hvm-azurite sas --dir DIR --container C --blob B     prints a create+write SAS URL
 //	hvm-azurite sha256 --dir DIR --container C --blob B --size N
 //
-// serve writes DIR/endpoint and DIR/ca.pem for the other commands and for
-// the processes under test.
+// serve writes DIR/endpoint, DIR/ca.pem, DIR/account and DIR/account.key
+// (the emulator's public development credential) for the other commands
+// and for the processes under test.
 package main
 
 import (
@@ -94,6 +95,14 @@ func serve(dir string, conts []string) error {
 	if err := os.WriteFile(filepath.Join(dir, "endpoint"), []byte(srv.Endpoint+"\n"), 0o600); err != nil {
 		return err
 	}
+	// The emulator's well-known development account, for a hub to be
+	// given as its storage credential.
+	if err := os.WriteFile(filepath.Join(dir, "account"), []byte(srv.Account+"\n"), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "account.key"), []byte(srv.Key.Reveal()), 0o600); err != nil {
+		return err
+	}
 	fmt.Println("azurite serving", srv.Endpoint)
 	<-ctx.Done()
 	return nil
@@ -129,6 +138,14 @@ func printSHA256(dir, cont, name string, size int64) error {
 	if err != nil {
 		return err
 	}
+	ctx := context.Background()
+	if size >= 0 {
+		// A page blob: only its written ranges are read.
+		if sum, err := srv.PageBlobSHA256(ctx, cont, name, "", size); err == nil {
+			fmt.Println(sum)
+			return nil
+		}
+	}
 	c, err := srv.Client()
 	if err != nil {
 		return err
@@ -137,7 +154,7 @@ func printSHA256(dir, cont, name string, size int64) error {
 	if size >= 0 {
 		opts.Range = blob.HTTPRange{Offset: 0, Count: size}
 	}
-	resp, err := c.DownloadStream(context.Background(), cont, name, opts)
+	resp, err := c.DownloadStream(ctx, cont, name, opts)
 	if err != nil {
 		return err
 	}
