@@ -84,7 +84,8 @@ func (a *Applier) Apply(ctx context.Context, vm VMCycle) (Result, error) {
 }
 
 // pending reads every replica's sequence number and returns the indexes of
-// the disks at N-1. A disk below N-1 is a gap and holds the VM.
+// the disks at the base (N-1, or vm.Base). A disk below it is a gap and
+// holds the VM; one between the base and N was moved by someone else.
 func (a *Applier) pending(ctx context.Context, vm *VMCycle, res *Result) ([]int, error) {
 	var out []int
 	for i, d := range vm.Disks {
@@ -93,14 +94,17 @@ func (a *Applier) pending(ctx context.Context, vm *VMCycle, res *Result) ([]int,
 		if err != nil {
 			return nil, err
 		}
-		switch {
+		switch base := vm.base(); {
 		case uint64(seq) >= vm.Cycle:
 			res.Disks[i].Skipped = true
-		case uint64(seq) == vm.Cycle-1:
+		case uint64(seq) == base:
 			out = append(out, i)
+		case uint64(seq) > base:
+			return nil, &DiskError{VMID: vm.VMID, DiskID: d.DiskID, Cycle: vm.Cycle, Class: ErrReplica,
+				Reason: fmt.Sprintf("replica is at cycle %d, past the cycle %d this object was made against", seq, base)}
 		default:
 			return nil, &DiskError{VMID: vm.VMID, DiskID: d.DiskID, Cycle: vm.Cycle, Class: ErrGap,
-				Reason: fmt.Sprintf("replica is at cycle %d, cycle %d needs %d", seq, vm.Cycle, vm.Cycle-1)}
+				Reason: fmt.Sprintf("replica is at cycle %d, cycle %d needs %d", seq, vm.Cycle, base)}
 		}
 	}
 	return out, nil

@@ -33,6 +33,18 @@ type VMCycle struct {
 	VMID  delta.ID
 	Cycle uint64
 	Disks []DiskCycle
+	// Base is the cycle the replicas must stand at; 0 means Cycle-1. A
+	// resync object compared against a replica held below Cycle-1 (the
+	// cycles between could not be applied) applies on top of that cycle.
+	Base uint64
+}
+
+// base is the cycle the replicas must stand at before vm applies.
+func (vm *VMCycle) base() uint64 {
+	if vm.Base != 0 {
+		return vm.Base
+	}
+	return vm.Cycle - 1
 }
 
 // DiskCycle is one disk of the VM: its replica page blob, the delta object

@@ -20,9 +20,18 @@ func (s *Service) applyNext(ctx context.Context, vmID string) (bool, error) {
 	if err != nil || (r.State != state.ReplReplicating && r.State != state.ReplMigrating) {
 		return false, err
 	}
-	next := r.AppliedCycle + 1
+	next, base := r.AppliedCycle+1, uint64(0)
+	if c, ok, err := s.resyncBase(ctx, vmID, r.AppliedCycle); err != nil {
+		return false, err
+	} else if ok {
+		// An answered resync replaces the held cycles before it.
+		next, base = c, r.AppliedCycle
+	}
 	m, err := s.store.GetManifest(ctx, vmID, next)
 	if errors.Is(err, state.ErrNotFound) {
+		if base != 0 {
+			return false, nil // the resync's manifest is on its way
+		}
 		return false, s.checkGap(ctx, r)
 	}
 	if err != nil {
@@ -32,6 +41,7 @@ func (s *Service) applyNext(ctx context.Context, vmID string) (bool, error) {
 	if err != nil {
 		return false, s.hold(ctx, vmID, err.Error())
 	}
+	req.Base = base
 	if _, err := s.apply.Apply(ctx, req); err != nil {
 		if held(err) {
 			return false, s.hold(ctx, vmID, err.Error())

@@ -43,6 +43,11 @@ type diskResync struct {
 	Ranges   int   `json:"ranges,omitempty"`
 	Bytes    int64 `json:"bytes,omitempty"`
 	FullCopy bool  `json:"full_copy,omitempty"`
+	// Base is the cycle the replica stood at when it was compared, when
+	// that is below the resync's cycle-1: the cycles between were
+	// reported but could not be applied (a held VM), and the resync
+	// object replaces them.
+	Base uint64 `json:"base,omitempty"`
 }
 
 func resyncID(vmID, diskID string) string { return "rsy-" + vmID + "-" + canonical(diskID) }
@@ -125,8 +130,13 @@ func (s *Service) answerResync(ctx context.Context, rec diskResync) error {
 	switch {
 	case r.AppliedCycle == 0 || r.AppliedCycle > prev:
 		return s.resyncFullCopy(ctx, r, rec, fmt.Sprintf("replica stands at cycle %d, not %d", r.AppliedCycle, prev))
+	case r.AppliedCycle < prev && (r.State == state.ReplInitialCopy || r.Health != "held"):
+		return s.applyFirst(ctx, r) // the reported cycles apply first
 	case r.AppliedCycle < prev:
-		return s.applyFirst(ctx, r)
+		// The VM is held on a cycle that cannot apply (an invalid object,
+		// or a gap): compare the replica where it stands, and let the
+		// resync object replace the cycles between.
+		rec.Base = r.AppliedCycle
 	}
 	pd, err := s.replicaAt(r, rec.DiskID)
 	if err != nil {
@@ -157,7 +167,7 @@ func (s *Service) answerResync(ctx context.Context, rec diskResync) error {
 	}
 	rec.Ranges = len(runs)
 	s.log.Info("resync compared", "vm_id", rec.VMID, "disk_id", rec.DiskID, "cycle", rec.Hashes.Cycle,
-		"chunks", len(rec.Hashes.SHA256), "differing_bytes", rec.Bytes, "ranges", rec.Ranges)
+		"against_cycle", r.AppliedCycle, "chunks", len(rec.Hashes.SHA256), "differing_bytes", rec.Bytes, "ranges", rec.Ranges)
 	return s.saveResync(ctx, rec, resyncAnswered)
 }
 
@@ -271,4 +281,27 @@ func (s *Service) saveResync(ctx context.Context, rec diskResync, step string) e
 	now := s.cfg.Now()
 	return s.store.PutOperation(ctx, state.Operation{ID: resyncID(rec.VMID, rec.DiskID), VMID: rec.VMID, Kind: KindResync,
 		Step: step, Detail: string(b), CreatedAt: now, UpdatedAt: now})
+}
+
+// resyncBase returns the cycle a held VM's replicas were compared at by an
+// answered resync that skips past the next cycle, and that resync's cycle;
+// ok is false when no answered resync replaces cycles after applied.
+func (s *Service) resyncBase(ctx context.Context, vmID string, applied uint64) (cycle uint64, ok bool, err error) {
+	ops, err := s.store.Operations(ctx, vmID, KindResync)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, op := range ops {
+		if op.Step != resyncAnswered {
+			continue
+		}
+		var rec diskResync
+		if err := json.Unmarshal([]byte(op.Detail), &rec); err != nil {
+			continue
+		}
+		if rec.Base == applied && !rec.FullCopy && rec.Hashes.Cycle > applied+1 {
+			cycle = max(cycle, rec.Hashes.Cycle)
+		}
+	}
+	return cycle, cycle != 0, nil
 }

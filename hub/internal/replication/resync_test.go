@@ -276,3 +276,59 @@ func TestService_resync_replicaGoneMeansFullCopy(t *testing.T) {
 		t.Fatalf("answer %+v, want a full copy", r)
 	}
 }
+
+// TestService_resync_replacesAHeldCycle: a VM held on a cycle whose
+// object cannot be applied (here: never uploaded) is not stuck: the
+// resync compares the replica where it stands, its object replaces the
+// held cycles, and the replica equals the source at the resync's cycle.
+func TestService_resync_replacesAHeldCycle(t *testing.T) {
+	e := newEnv(t)
+	src := e.newSource("rh", 1<<20)
+	src.replicatedTo(1)
+	// Cycle 2 is reported but its object never arrives: the VM is held.
+	src.cycle++
+	m2 := &stream.CycleManifest{VMID: src.vmID(), Cycle: 2, SwitchedAt: time.Now(), Disks: []stream.ManifestDisk{{
+		DiskID: src.diskID(0), ObjectName: fmt.Sprintf("vm/%s/disk/%s/cycle/2.delta", hexOf(src.id), hexOf(src.disks[0].ID))}}}
+	src.event(stream.Event{ID: "m-rh-2", CycleManifest: m2})
+	waitFor(t, "the vm held on cycle 2", func() bool { return strings.Contains(src.status().HealthMessage, "cycle 2") })
+
+	for _, c := range []int{1, 6} {
+		for j := range 1024 {
+			src.disks[0].Model[c*chunk+j] ^= byte(1 + src.rng.IntN(255))
+		}
+	}
+	src.cycle = 3
+	src.snapshot(3)
+	src.sendResyncHashes(3, "q9")
+	rs := src.resyncAnswers("q9")[0]
+	if len(rs) != 1 || rs[0].FullCopy || rs[0].Grant == nil {
+		t.Fatalf("answer %+v, want ranges with a grant", rs)
+	}
+	want := []stream.ByteRange{{Offset: chunk, Length: chunk}, {Offset: 6 * chunk, Length: chunk}}
+	if fmt.Sprint(rs[0].Ranges) != fmt.Sprint(want) {
+		t.Fatalf("ranges %v, want %v (compared against cycle 1)", rs[0].Ranges, want)
+	}
+	obj := src.resyncObject(0, 3, rs[0].Ranges)
+	src.upload(rs[0].Grant.URL.Reveal(), obj)
+	name := fmt.Sprintf("vm/%s/disk/%s/resync/3.delta", hexOf(src.id), hexOf(src.disks[0].ID))
+	src.event(stream.Event{ID: "m-rh-3", CycleManifest: &stream.CycleManifest{VMID: src.vmID(), Cycle: 3, SwitchedAt: time.Now(),
+		Disks: []stream.ManifestDisk{{DiskID: src.diskID(0), ObjectName: name, SizeBytes: uint64(len(obj))}}}})
+	waitFor(t, "the resync cycle applied over the held one", func() bool { return src.status().AppliedCycle == 3 })
+	if st := src.status(); st.Health != "ok" {
+		t.Fatalf("health %q %q after the resync", st.Health, st.HealthMessage)
+	}
+	points, err := e.svc.Points(e.ctx, src.vmID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range points {
+		if p.Cycle == 2 {
+			t.Fatal("a recovery point of the replaced cycle 2")
+		}
+		if p.Cycle == 3 {
+			src.checkPoint(p)
+			return
+		}
+	}
+	t.Fatalf("no recovery point of cycle 3 among %+v", points)
+}
