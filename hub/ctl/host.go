@@ -131,15 +131,51 @@ func newThrottleCommand(o *options) *cobra.Command {
 	return cmd
 }
 
-// vmJSON is a VM in -o json output.
+// vmJSON is a VM in -o json output; generation, vcpus and memory_bytes
+// are 0 when the host did not report them.
 type vmJSON struct {
-	ID         string     `json:"id"`
-	HostID     string     `json:"host_id"`
-	Name       string     `json:"name"`
-	PowerState string     `json:"power_state"`
-	Disks      uint32     `json:"disks"`
-	TotalBytes uint64     `json:"total_bytes"`
-	UpdatedAt  *time.Time `json:"updated_at"`
+	ID          string     `json:"id"`
+	HostID      string     `json:"host_id"`
+	Name        string     `json:"name"`
+	PowerState  string     `json:"power_state"`
+	Generation  uint32     `json:"generation"`
+	VCPUs       uint32     `json:"vcpus"`
+	MemoryBytes uint64     `json:"memory_bytes"`
+	NICs        []nicJSON  `json:"nics"`
+	Disks       uint32     `json:"disks"`
+	TotalBytes  uint64     `json:"total_bytes"`
+	UpdatedAt   *time.Time `json:"updated_at"`
+}
+
+// nicJSON is a VM's network adapter in -o json output.
+type nicJSON struct {
+	Name   string `json:"name"`
+	Switch string `json:"switch"`
+	MAC    string `json:"mac"`
+}
+
+func vmToJSON(v *adminv1.Vm) vmJSON {
+	out := vmJSON{ID: v.GetId(), HostID: v.GetHostId(), Name: v.GetName(), PowerState: v.GetPowerState(),
+		Generation: v.GetGeneration(), VCPUs: v.GetVcpus(), MemoryBytes: v.GetMemoryBytes(), NICs: []nicJSON{},
+		Disks: v.GetDiskCount(), TotalBytes: v.GetTotalBytes(), UpdatedAt: timeOrNil(v.GetUpdatedUnix())}
+	for _, n := range v.GetNics() {
+		out.NICs = append(out.NICs, nicJSON{Name: n.GetName(), Switch: n.GetSwitchName(), MAC: n.GetMacAddress()})
+	}
+	return out
+}
+
+// vmRow is a VM in the table; hardware the host did not report is "-".
+func vmRow(v *adminv1.Vm) []string {
+	dash := func(n uint64, s string) string {
+		if n == 0 {
+			return "-"
+		}
+		return s
+	}
+	return []string{v.GetId(), v.GetName(), v.GetHostId(), v.GetPowerState(),
+		dash(uint64(v.GetGeneration()), fmt.Sprint(v.GetGeneration())), dash(uint64(v.GetVcpus()), fmt.Sprint(v.GetVcpus())),
+		dash(v.GetMemoryBytes(), fmt.Sprintf("%.1f GiB", float64(v.GetMemoryBytes())/(1<<30))), fmt.Sprint(len(v.GetNics())),
+		fmt.Sprint(v.GetDiskCount()), fmt.Sprintf("%.1f GiB", float64(v.GetTotalBytes())/(1<<30))}
 }
 
 func newVMCommand(o *options) *cobra.Command {
@@ -161,12 +197,11 @@ func newVMCommand(o *options) *cobra.Command {
 			if err != nil {
 				return s.explain(err, host)
 			}
-			t := &table{header: []string{"ID", "NAME", "HOST", "POWER", "DISKS", "SIZE"}}
+			t := &table{header: []string{"ID", "NAME", "HOST", "POWER", "GEN", "VCPUS", "MEMORY", "NICS", "DISKS", "SIZE"}}
 			out := []vmJSON{}
 			for _, v := range resp.GetVms() {
-				t.add(v.GetId(), v.GetName(), v.GetHostId(), v.GetPowerState(), fmt.Sprint(v.GetDiskCount()), fmt.Sprintf("%.1f GiB", float64(v.GetTotalBytes())/(1<<30)))
-				out = append(out, vmJSON{ID: v.GetId(), HostID: v.GetHostId(), Name: v.GetName(), PowerState: v.GetPowerState(),
-					Disks: v.GetDiskCount(), TotalBytes: v.GetTotalBytes(), UpdatedAt: timeOrNil(v.GetUpdatedUnix())})
+				t.add(vmRow(v)...)
+				out = append(out, vmToJSON(v))
 			}
 			return o.emit(cmd.OutOrStdout(), out, t)
 		},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -56,11 +57,13 @@ func (h *hubProc) ctl(args ...string) string {
 	return out.String()
 }
 
-// createVM makes a running one-disk VM with some data.
+// createVM makes a running one-disk, one-NIC VM with some data.
 func createVM(t *testing.T, sim *simhosttest.Daemon) simhost.VM {
 	t.Helper()
 	ctx := context.Background()
-	vm, err := sim.Client.CreateVM(ctx, simhost.VMSpec{Name: "hubmode", Disks: []simhost.DiskSpec{{Size: 8 << 20}}})
+	vm, err := sim.Client.CreateVM(ctx, simhost.VMSpec{Name: "hubmode", Generation: 2, CPUs: 2, MemoryBytes: 3 << 30,
+		NICs:  []simhost.NIC{{Name: "lan", MACAddress: "00:15:5D:00:00:07", SwitchName: "External"}},
+		Disks: []simhost.DiskSpec{{Size: 8 << 20}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,8 +172,8 @@ func TestRun_hubMode_flags(t *testing.T) {
 }
 
 // TestRun_hubMode_reportsInventory runs hvm-provider run in hub mode
-// against a real hub and agent over a simulated host: the host's VM and
-// its disk reach the hub's inventory.
+// against a real hub and agent over a simulated host: the host's VM, its
+// hardware and its disk reach the hub's inventory.
 func TestRun_hubMode_reportsInventory(t *testing.T) {
 	srv := azurite.Start(t)
 	hub := startHub(t, srv)
@@ -186,20 +189,30 @@ func TestRun_hubMode_reportsInventory(t *testing.T) {
 	agentSock := startAgent(t, srv)
 	state := filepath.Join(t.TempDir(), "provider.db")
 	runProvider(t, "--identity", idDir, "--simhost", sim.Socket, "--agent", agentSock, "--state", state, "--inventory-every", "200ms")
+	type nic struct {
+		Name   string `json:"name"`
+		Switch string `json:"switch"`
+		MAC    string `json:"mac"`
+	}
 	type listed struct {
-		ID         string `json:"id"`
-		Name       string `json:"name"`
-		PowerState string `json:"power_state"`
-		Disks      uint32 `json:"disks"`
-		TotalBytes uint64 `json:"total_bytes"`
+		ID          string `json:"id"`
+		Name        string `json:"name"`
+		PowerState  string `json:"power_state"`
+		Generation  uint32 `json:"generation"`
+		VCPUs       uint32 `json:"vcpus"`
+		MemoryBytes uint64 `json:"memory_bytes"`
+		NICs        []nic  `json:"nics"`
+		Disks       uint32 `json:"disks"`
+		TotalBytes  uint64 `json:"total_bytes"`
 	}
 	var got []listed
 	waitUntil(t, "inventory at the hub", 20*time.Second, func() bool {
 		decode(t, hub.ctl("vm", "list", "-o", "json"), &got)
 		return len(got) == 1
 	})
-	want := listed{ID: vm.ID, Name: "hubmode", PowerState: "running", Disks: 1, TotalBytes: 8 << 20}
-	if got[0] != want {
+	want := listed{ID: vm.ID, Name: "hubmode", PowerState: "running", Generation: 2, VCPUs: 2, MemoryBytes: 3 << 30,
+		NICs: []nic{{Name: "lan", Switch: "External", MAC: "00:15:5D:00:00:07"}}, Disks: 1, TotalBytes: 8 << 20}
+	if !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("hub lists %+v, want %+v", got[0], want)
 	}
 }

@@ -34,6 +34,11 @@ func vmToProto(vm state.VM) *adminv1.Vm {
 	for _, d := range vm.Disks {
 		total += d.SizeBytes
 	}
-	return &adminv1.Vm{Id: vm.ID, HostId: vm.HostID, Name: vm.Name, PowerState: vm.PowerState,
-		DiskCount: uint32(len(vm.Disks)), TotalBytes: total, UpdatedUnix: unixOrZero(vm.UpdatedAt)}
+	out := &adminv1.Vm{Id: vm.ID, HostId: vm.HostID, Name: vm.Name, PowerState: vm.PowerState,
+		DiskCount: uint32(len(vm.Disks)), TotalBytes: total, UpdatedUnix: unixOrZero(vm.UpdatedAt),
+		Generation: vm.Generation, Vcpus: vm.VCPUs, MemoryBytes: vm.MemoryBytes}
+	for _, n := range vm.NICs {
+		out.Nics = append(out.Nics, &adminv1.Nic{Name: n.Name, SwitchName: n.SwitchName, MacAddress: n.MACAddress})
+	}
+	return out
 }

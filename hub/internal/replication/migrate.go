@@ -64,7 +64,9 @@ func (s *Service) Migrate(ctx context.Context, vmRef string, shutdown bool) (Mig
 			return m, fmt.Errorf("%w: vm %s is %s; only a replicating vm migrates", ErrState, r.Name, r.State)
 		}
 		m = Migration{VMID: r.VMID, Shutdown: shutdown, Step: StepRequested, Hashes: map[string]DiskHashes{}}
-		err = s.saveMigration(ctx, m)
+		if m.Definition, err = s.hardware(ctx, r); err == nil {
+			err = s.saveMigration(ctx, m)
+		}
 	}
 	if err != nil {
 		return m, err

@@ -81,6 +81,12 @@ func TestService_Migrate_verifiesCopiesAndStops(t *testing.T) {
 	if !hasCommand(e, func(c string) bool { return strings.HasPrefix(c, "migrate-"+src.vmID()) }) {
 		t.Fatal("no Migrate command queued")
 	}
+	// The definition takes the hardware reported when the migration was
+	// requested, not what the host reports while it shuts down.
+	requested := src.inv
+	src.inv.PowerState, src.inv.VCPUs, src.inv.NICs = "off", 1, nil
+	src.report()
+	src.inv = requested
 	if st := src.status(); st.State != state.ReplMigrating || !strings.Contains(st.Migration, "source hashes") {
 		t.Fatalf("status while waiting: %s, migration %q", st.State, st.Migration)
 	}
@@ -199,6 +205,7 @@ func checkMigrated(t *testing.T, e *env, src *source, m replication.Migration) {
 			t.Fatalf("migrated disk %d differs from the source at the final cycle (%v)", i, err)
 		}
 	}
+	checkHardware(t, e, prefix, src.inv)
 	if !hasCommand(e, func(id string) bool { return id == "disable-"+src.vmID()+"-migrated" }) {
 		t.Fatal("no cleanup command")
 	}

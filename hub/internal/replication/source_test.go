@@ -34,12 +34,20 @@ type source struct {
 	rng     *rand.Rand
 	grants  map[string]string // blob path -> SAS URL
 	cycle   uint64
+	inv     state.VM // what the host reports of the VM
+	reports int
+}
+
+// sourceNICs are the network adapters every source VM starts with.
+func sourceNICs() []state.NIC {
+	return []state.NIC{{Name: "lan", SwitchName: "External", MACAddress: "00:15:5D:00:00:01"}, {Name: "mgmt", SwitchName: "Internal"}}
 }
 
 func (e *env) newSource(name string, sizes ...int64) *source {
 	rng := rand.New(rand.NewPCG(uint64(len(name)), 7))
 	s := &source{e: e, name: name, id: delta.ID(uuid.New()), rng: rng, history: map[uint64][][]byte{}, grants: map[string]string{}}
-	vm := state.VM{ID: uuid.UUID(s.id).String(), Name: name, PowerState: "running"}
+	vm := state.VM{ID: uuid.UUID(s.id).String(), Name: name, PowerState: "running", Generation: 2, VCPUs: 4, MemoryBytes: 12 << 30,
+		NICs: sourceNICs()}
 	for _, size := range sizes {
 		d := &applytest.Disk{ID: delta.ID(uuid.New()), Size: size, Model: make([]byte, size)}
 		for i := 0; i < len(d.Model); i += 4096 * 3 { // some data, some zero
@@ -48,12 +56,20 @@ func (e *env) newSource(name string, sizes ...int64) *source {
 		s.disks = append(s.disks, d)
 		vm.Disks = append(vm.Disks, state.Disk{ID: uuid.UUID(d.ID).String(), Name: fmt.Sprintf("disk%d", len(s.disks)), SizeBytes: uint64(size)})
 	}
-	ev := state.Event{HostID: hostID, ID: "inv-" + name, Kind: "inventory", Payload: []byte{1}, ReceivedAt: time.Now()}
-	if _, err := e.st.RecordEvent(e.ctx, ev, []state.VM{vm}); err != nil {
-		e.t.Fatal(err)
-	}
+	s.inv = vm
+	s.report()
 	s.snapshot(0)
 	return s
+}
+
+// report sends the host's inventory, this VM alone, as the hub's stream
+// stores it.
+func (s *source) report() {
+	s.reports++
+	ev := state.Event{HostID: hostID, ID: fmt.Sprintf("inv-%s-%d", s.name, s.reports), Kind: "inventory", Payload: []byte{1}, ReceivedAt: time.Now()}
+	if _, err := s.e.st.RecordEvent(s.e.ctx, ev, []state.VM{s.inv}); err != nil {
+		s.e.t.Fatal(err)
+	}
 }
 
 func (s *source) vmID() string          { return uuid.UUID(s.id).String() }

@@ -92,8 +92,12 @@ func (s *Service) startRun(ctx context.Context, r state.Replication, p state.Rec
 	} else if !errors.Is(err, state.ErrNotFound) {
 		return TestRun{}, err
 	}
+	def, err := s.hardware(ctx, r)
+	if err != nil {
+		return TestRun{}, err
+	}
 	run := TestRun{ID: fmt.Sprintf("p%d-%d", p.Cycle, s.cfg.Now().Unix()), VMID: r.VMID, Point: p.Cycle,
-		Container: s.layout.ReplicasContainer(r.ProjectID)}
+		Container: s.layout.ReplicasContainer(r.ProjectID), Definition: def}
 	return run, s.saveRun(ctx, opID, "copying", run)
 }
 
@@ -108,11 +112,23 @@ func (s *Service) saveRun(ctx context.Context, opID, step string, run TestRun) e
 }
 
 // copyPoint copies every disk of a point server-side to dst(disk) and
-// fills def. A copy that already exists (an earlier, interrupted run) is
-// kept.
+// fills def, keeping the hardware def already holds (taken when the run
+// started; a record from before hardware was reported takes it now). A
+// copy that already exists (an earlier, interrupted run) is kept.
 func (s *Service) copyPoint(ctx context.Context, r state.Replication, p state.RecoveryPoint, ctr string,
 	dst func(delta.ID) string, def *VMDefinition) error {
-	*def = VMDefinition{Name: r.Name, SourceVMID: r.VMID, RecoveryPoint: p.Cycle, NICs: []DefinitionNIC{}}
+	hw := *def
+	if hw.SourceVMID == "" {
+		var err error
+		if hw, err = s.hardware(ctx, r); err != nil {
+			return err
+		}
+	}
+	*def = VMDefinition{Name: r.Name, SourceVMID: r.VMID, RecoveryPoint: p.Cycle, Generation: hw.Generation, VCPUs: hw.VCPUs,
+		MemoryBytes: hw.MemoryBytes, NICs: hw.NICs}
+	if def.NICs == nil {
+		def.NICs = []DefinitionNIC{}
+	}
 	for i, pd := range p.Disks {
 		diskID, err := ParseID(pd.DiskID)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -17,14 +18,26 @@ type Event struct {
 	ReceivedAt time.Time
 }
 
-// VM is one virtual machine of a host's inventory.
+// VM is one virtual machine of a host's inventory. Generation, VCPUs and
+// MemoryBytes are 0 when the host did not report them.
 type VM struct {
-	ID         string
-	HostID     string
+	ID          string
+	HostID      string
+	Name        string
+	PowerState  string
+	Generation  uint32
+	VCPUs       uint32
+	MemoryBytes uint64
+	NICs        []NIC
+	Disks       []Disk
+	UpdatedAt   time.Time
+}
+
+// NIC is one network adapter of a VM, in the host's order.
+type NIC struct {
 	Name       string
-	PowerState string
-	Disks      []Disk
-	UpdatedAt  time.Time
+	SwitchName string
+	MACAddress string
 }
 
 // Disk is one virtual disk of a VM.
@@ -72,6 +85,9 @@ func replaceInventory(ctx context.Context, tx *sql.Tx, hostID string, vms []VM, 
 	if _, err := tx.ExecContext(ctx, `DELETE FROM disks WHERE vm_id IN (SELECT id FROM vms WHERE host_id = ?)`, hostID); err != nil {
 		return fmt.Errorf("clear disks of %s: %w", hostID, err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM vm_nics WHERE vm_id IN (SELECT id FROM vms WHERE host_id = ?)`, hostID); err != nil {
+		return fmt.Errorf("clear nics of %s: %w", hostID, err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM vms WHERE host_id = ?`, hostID); err != nil {
 		return fmt.Errorf("clear vms of %s: %w", hostID, err)
 	}
@@ -84,10 +100,18 @@ func replaceInventory(ctx context.Context, tx *sql.Tx, hostID string, vms []VM, 
 }
 
 func insertVM(ctx context.Context, tx *sql.Tx, hostID string, vm VM, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO vms (id, host_id, name, power_state, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		vm.ID, hostID, vm.Name, vm.PowerState, unix(now))
+	_, err := tx.ExecContext(ctx, `INSERT INTO vms (id, host_id, name, power_state, generation, vcpus, memory_bytes, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		vm.ID, hostID, vm.Name, vm.PowerState, int64(vm.Generation), int64(vm.VCPUs), int64(min(vm.MemoryBytes, math.MaxInt64)), unix(now))
 	if err != nil {
 		return fmt.Errorf("insert vm %s: %w", vm.ID, err)
+	}
+	for i, n := range vm.NICs {
+		_, err := tx.ExecContext(ctx, `INSERT INTO vm_nics (vm_id, position, name, switch_name, mac_address) VALUES (?, ?, ?, ?, ?)`,
+			vm.ID, i, n.Name, n.SwitchName, n.MACAddress)
+		if err != nil {
+			return fmt.Errorf("insert nic %d of vm %s: %w", i, vm.ID, err)
+		}
 	}
 	for _, d := range vm.Disks {
 		_, err := tx.ExecContext(ctx, `INSERT INTO disks (vm_id, id, name, size_bytes) VALUES (?, ?, ?, ?)`,
@@ -123,7 +147,8 @@ func checkOwner(ctx context.Context, q querier, hostID, vmID string, allowNew bo
 
 // VMs lists the inventory of one host (every host when hostID is empty).
 func (s *Store) VMs(ctx context.Context, hostID string) ([]VM, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT v.id, v.host_id, v.name, v.power_state, v.updated_at, d.id, d.name, d.size_bytes
+	rows, err := s.db.QueryContext(ctx, `SELECT v.id, v.host_id, v.name, v.power_state, v.generation, v.vcpus, v.memory_bytes,
+		v.updated_at, d.id, d.name, d.size_bytes
 		FROM vms v LEFT JOIN disks d ON d.vm_id = v.id
 		WHERE ? = '' OR v.host_id = ? ORDER BY v.host_id, v.name, v.id, d.id`, hostID, hostID)
 	if err != nil {
@@ -133,13 +158,15 @@ func (s *Store) VMs(ctx context.Context, hostID string) ([]VM, error) {
 	var out []VM
 	for rows.Next() {
 		var vm VM
+		var gen, vcpus, mem int64
 		var updated sql.NullInt64
 		var did, dname sql.NullString
 		var dsize sql.NullInt64
-		if err := rows.Scan(&vm.ID, &vm.HostID, &vm.Name, &vm.PowerState, &updated, &did, &dname, &dsize); err != nil {
+		if err := rows.Scan(&vm.ID, &vm.HostID, &vm.Name, &vm.PowerState, &gen, &vcpus, &mem, &updated, &did, &dname, &dsize); err != nil {
 			return nil, fmt.Errorf("scan vm: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].ID != vm.ID {
+			vm.Generation, vm.VCPUs, vm.MemoryBytes = uint32(gen), uint32(vcpus), uint64(max(mem, 0))
 			vm.UpdatedAt = fromUnix(updated)
 			out = append(out, vm)
 		}
@@ -148,7 +175,42 @@ func (s *Store) VMs(ctx context.Context, hostID string) ([]VM, error) {
 			last.Disks = append(last.Disks, Disk{ID: did.String, Name: dname.String, SizeBytes: uint64(dsize.Int64)})
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list vms: %w", err)
+	}
+	return out, s.addNICs(ctx, hostID, out)
+}
+
+// addNICs fills the NICs of vms, the inventory of hostID (every host when
+// empty). It reads outside the query of the VMs, so a report stored in
+// between may give a VM the NICs of that newer report; each report
+// replaces the whole inventory, so a VM never gets a mix of two.
+func (s *Store) addNICs(ctx context.Context, hostID string, vms []VM) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT n.vm_id, n.name, n.switch_name, n.mac_address
+		FROM vm_nics n JOIN vms v ON v.id = n.vm_id
+		WHERE ? = '' OR v.host_id = ? ORDER BY n.vm_id, n.position`, hostID, hostID)
+	if err != nil {
+		return fmt.Errorf("list nics: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[string]*VM, len(vms))
+	for i := range vms {
+		byID[vms[i].ID] = &vms[i]
+	}
+	for rows.Next() {
+		var vmID string
+		var n NIC
+		if err := rows.Scan(&vmID, &n.Name, &n.SwitchName, &n.MACAddress); err != nil {
+			return fmt.Errorf("scan nic: %w", err)
+		}
+		if vm := byID[vmID]; vm != nil {
+			vm.NICs = append(vm.NICs, n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list nics: %w", err)
+	}
+	return nil
 }
 
 // HasEvent reports whether the host's event id is already stored.

@@ -3,6 +3,7 @@ package state_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -89,6 +90,56 @@ func TestStore_RecordEvent_inventoryOwnershipAndDuplicates(t *testing.T) {
 	if vms, _ := s.VMs(ctx, "h1"); len(vms) != 0 {
 		t.Fatalf("empty inventory left %+v", vms)
 	}
+}
+
+func TestStore_VMs_hardwareRoundTripAndReplaced(t *testing.T) {
+	s, _ := openStore(t)
+	hostOf(t, s, "h1")
+	hostOf(t, s, "h2")
+	ctx := context.Background()
+	web := state.VM{ID: "vm1", Name: "web", PowerState: "running", Generation: 2, VCPUs: 4, MemoryBytes: 8 << 30,
+		NICs:  []state.NIC{{Name: "lan", SwitchName: "External", MACAddress: "00:15:5D:00:00:01"}, {Name: "backup", SwitchName: ""}},
+		Disks: []state.Disk{{ID: "d1", Name: "os", SizeBytes: 1 << 30}, {ID: "d2", Name: "data", SizeBytes: 2 << 30}}}
+	old := state.VM{ID: "vm2", Name: "old", PowerState: "off"}
+	other := state.VM{ID: "vm3", Name: "other", PowerState: "off", Generation: 1, VCPUs: 1, MemoryBytes: 1 << 30,
+		NICs: []state.NIC{{Name: "nic0", SwitchName: "Internal"}}}
+	record := func(host, id string, vms ...state.VM) {
+		t.Helper()
+		if _, err := s.RecordEvent(ctx, state.Event{HostID: host, ID: id, Kind: "inventory", Payload: []byte{1}, ReceivedAt: t0}, vms); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record("h1", "e1", web, old)
+	record("h2", "e1", other)
+	vms, err := s.VMs(ctx, "h1")
+	if err != nil || len(vms) != 2 {
+		t.Fatalf("vms = %+v, %v", vms, err)
+	}
+	got := map[string]state.VM{}
+	for _, vm := range vms {
+		vm.UpdatedAt = time.Time{}
+		got[vm.ID] = vm
+	}
+	if !reflect.DeepEqual(got["vm1"], withHost(web, "h1")) || !reflect.DeepEqual(got["vm2"], withHost(old, "h1")) {
+		t.Fatalf("stored vms = %+v, want %+v and %+v", got["vm1"], web, old)
+	}
+	web.NICs, web.Generation = web.NICs[1:], 1
+	record("h1", "e2", web)
+	vms, err = s.VMs(ctx, "")
+	if err != nil || len(vms) != 2 || vms[0].ID != "vm1" || vms[1].ID != "vm3" {
+		t.Fatalf("after the second report: %+v, %v", vms, err)
+	}
+	if vms[0].Generation != 1 || len(vms[0].NICs) != 1 || vms[0].NICs[0].Name != "backup" {
+		t.Fatalf("vm1 not replaced: %+v", vms[0])
+	}
+	if len(vms[1].NICs) != 1 || vms[1].NICs[0].SwitchName != "Internal" || vms[1].VCPUs != 1 {
+		t.Fatalf("the other host's vm = %+v", vms[1])
+	}
+}
+
+func withHost(vm state.VM, host string) state.VM {
+	vm.HostID = host
+	return vm
 }
 
 func TestStore_RevokeHost_marksAndUnknown(t *testing.T) {

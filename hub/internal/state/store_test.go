@@ -45,8 +45,8 @@ func redemption(pk, host string) state.Redemption {
 func TestOpen_migrations_appliedOnceAcrossReopen(t *testing.T) {
 	s, path := openStore(t)
 	v, err := s.SchemaVersion(context.Background())
-	if err != nil || v != 3 {
-		t.Fatalf("schema version = %d, %v; want 3", v, err)
+	if err != nil || v != 4 {
+		t.Fatalf("schema version = %d, %v; want 4", v, err)
 	}
 	seed(t, s)
 	s.Close()

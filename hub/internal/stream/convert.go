@@ -138,13 +138,70 @@ func inventoryFromProto(inv *hubv1.Inventory) ([]state.VM, error) {
 			return nil, fmt.Errorf("%w: vm id %q is empty, too long or repeated", ErrInvalid, v.GetId())
 		}
 		seen[v.GetId()] = true
-		vm := state.VM{ID: v.GetId(), Name: v.GetName(), PowerState: v.GetPowerState()}
-		for _, d := range v.GetDisks() {
-			vm.Disks = append(vm.Disks, state.Disk{ID: d.GetId(), Name: d.GetName(), SizeBytes: d.GetSizeBytes()})
+		vm, err := vmFromProto(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: vm %s: %w", ErrInvalid, v.GetId(), err)
 		}
 		vms = append(vms, vm)
 	}
 	return vms, nil
+}
+
+// vmFromProto converts and bounds-checks one VM of an inventory whose id
+// is already checked.
+func vmFromProto(v *hubv1.Vm) (state.VM, error) {
+	if err := checkVM(v); err != nil {
+		return state.VM{}, err
+	}
+	vm := state.VM{ID: v.GetId(), Name: v.GetName(), PowerState: v.GetPowerState(),
+		Generation: v.GetGeneration(), VCPUs: v.GetVcpus(), MemoryBytes: v.GetMemoryBytes()}
+	for i, n := range v.GetNics() {
+		if err := checkNIC(n); err != nil {
+			return state.VM{}, fmt.Errorf("nic %d: %w", i, err)
+		}
+		vm.NICs = append(vm.NICs, state.NIC{Name: n.GetName(), SwitchName: n.GetSwitchName(), MACAddress: n.GetMacAddress()})
+	}
+	for _, d := range v.GetDisks() {
+		if len(d.GetId()) > maxIDLen || len(d.GetName()) > maxNameLen {
+			return state.VM{}, fmt.Errorf("disk id %.64q or name longer than %d or %d bytes", d.GetId(), maxIDLen, maxNameLen)
+		}
+		vm.Disks = append(vm.Disks, state.Disk{ID: d.GetId(), Name: d.GetName(), SizeBytes: d.GetSizeBytes()})
+	}
+	return vm, nil
+}
+
+// checkVM bounds the VM-wide fields and the NIC and disk counts.
+func checkVM(v *hubv1.Vm) error {
+	switch {
+	case len(v.GetName()) > maxNameLen:
+		return fmt.Errorf("name longer than %d bytes", maxNameLen)
+	case len(v.GetPowerState()) > maxShortLen:
+		return fmt.Errorf("power state longer than %d bytes", maxShortLen)
+	case v.GetGeneration() > 2:
+		return fmt.Errorf("generation %d, want 1, 2 or 0 (unknown)", v.GetGeneration())
+	case v.GetVcpus() > maxVCPUs:
+		return fmt.Errorf("%d vcpus, at most %d", v.GetVcpus(), maxVCPUs)
+	case v.GetMemoryBytes() > maxMemoryBytes:
+		return fmt.Errorf("memory of %d bytes, at most %d", v.GetMemoryBytes(), uint64(maxMemoryBytes))
+	case len(v.GetNics()) > maxNICs:
+		return fmt.Errorf("%d nics, at most %d", len(v.GetNics()), maxNICs)
+	case len(v.GetDisks()) > maxDisks:
+		return fmt.Errorf("%d disks, at most %d", len(v.GetDisks()), maxDisks)
+	}
+	return nil
+}
+
+// checkNIC bounds the strings of one NIC.
+func checkNIC(n *hubv1.Nic) error {
+	switch {
+	case len(n.GetName()) > maxNameLen:
+		return fmt.Errorf("name longer than %d bytes", maxNameLen)
+	case len(n.GetSwitchName()) > maxNameLen:
+		return fmt.Errorf("switch name longer than %d bytes", maxNameLen)
+	case len(n.GetMacAddress()) > maxShortLen:
+		return fmt.Errorf("mac address longer than %d bytes", maxShortLen)
+	}
+	return nil
 }
 
 func manifestFromProto(m *hubv1.CycleManifest) *CycleManifest {

@@ -80,7 +80,11 @@ func eventToProto(e Event) (*hubv1.Event, error) {
 func inventoryToProto(inv *Inventory) *hubv1.Inventory {
 	out := &hubv1.Inventory{}
 	for _, vm := range inv.VMs {
-		pv := &hubv1.Vm{Id: vm.ID, Name: vm.Name, PowerState: vm.PowerState}
+		pv := &hubv1.Vm{Id: vm.ID, Name: vm.Name, PowerState: vm.PowerState,
+			Generation: vm.Generation, Vcpus: vm.VCPUs, MemoryBytes: vm.MemoryBytes}
+		for _, n := range vm.NICs {
+			pv.Nics = append(pv.Nics, &hubv1.Nic{Name: n.Name, SwitchName: n.SwitchName, MacAddress: n.MACAddress})
+		}
 		for _, d := range vm.Disks {
 			pv.Disks = append(pv.Disks, &hubv1.Disk{Id: d.ID, Name: d.Name, SizeBytes: d.SizeBytes})
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,8 @@ import (
 func inventoryEvent(vms ...string) hubclient.Event {
 	inv := &hubclient.Inventory{}
 	for _, id := range vms {
-		inv.VMs = append(inv.VMs, hubclient.VM{ID: id, Name: "vm-" + id, PowerState: "running",
+		inv.VMs = append(inv.VMs, hubclient.VM{ID: id, Name: "vm-" + id, PowerState: "running", Generation: 2, VCPUs: 4, MemoryBytes: 8 << 30,
+			NICs:  []hubclient.NIC{{Name: "lan", SwitchName: "External", MACAddress: "00:15:5D:00:00:01"}},
 			Disks: []hubclient.Disk{{ID: "d0", Name: "os.vhdx", SizeBytes: 2 << 30}}})
 	}
 	return hubclient.Event{Inventory: inv}
@@ -42,7 +44,13 @@ func TestLink_endToEnd_hvmctl(t *testing.T) {
 	if len(vms) != 2 || vms[0]["host_id"] != id.HostID {
 		t.Fatalf("vm list = %v", vms)
 	}
-	if table := e.mustCtl("vm", "list"); !strings.Contains(table, "vm-vm-a") || !strings.HasPrefix(table, "ID ") {
+	wantNICs := []any{map[string]any{"name": "lan", "switch": "External", "mac": "00:15:5D:00:00:01"}}
+	if vms[0]["generation"] != 2.0 || vms[0]["vcpus"] != 4.0 || vms[0]["memory_bytes"] != float64(8<<30) ||
+		!reflect.DeepEqual(vms[0]["nics"], wantNICs) {
+		t.Fatalf("vm list hardware = %v", vms[0])
+	}
+	table := e.mustCtl("vm", "list")
+	if !strings.Contains(table, "vm-vm-a") || !strings.HasPrefix(table, "ID ") || !strings.Contains(table, "8.0 GiB") {
 		t.Fatalf("vm table:\n%s", table)
 	}
 

@@ -102,12 +102,25 @@ type Inventory struct {
 	VMs []VM
 }
 
-// VM is one virtual machine.
+// VM is one virtual machine. Generation, VCPUs and MemoryBytes are 0
+// when the host does not know them.
 type VM struct {
-	ID         string
+	ID          string
+	Name        string
+	PowerState  string
+	Generation  uint32
+	VCPUs       uint32
+	MemoryBytes uint64
+	NICs        []NIC
+	Disks       []Disk
+}
+
+// NIC is one network adapter of a VM; SwitchName and MACAddress may be
+// empty.
+type NIC struct {
 	Name       string
-	PowerState string
-	Disks      []Disk
+	SwitchName string
+	MACAddress string
 }
 
 // Disk is one virtual disk.

@@ -2,6 +2,7 @@ package hublink
 
 import (
 	"fmt"
+	"math"
 	"path"
 	"strings"
 
@@ -31,13 +32,23 @@ func manifestToEvent(m replication.Manifest) *hubclient.CycleManifest {
 func inventoryOf(vms []host.VM) *hubclient.Inventory {
 	inv := &hubclient.Inventory{VMs: make([]hubclient.VM, 0, len(vms))}
 	for _, vm := range vms {
-		v := hubclient.VM{ID: vm.ID, Name: vm.Name, PowerState: string(vm.Power)}
+		v := hubclient.VM{ID: vm.ID, Name: vm.Name, PowerState: string(vm.Power), Generation: nonNegative32(vm.Generation),
+			VCPUs: nonNegative32(vm.CPUs), MemoryBytes: uint64(max(vm.MemoryBytes, 0))}
+		for _, n := range vm.NICs {
+			v.NICs = append(v.NICs, hubclient.NIC{Name: n.Name, SwitchName: n.SwitchName, MACAddress: n.MACAddress})
+		}
 		for _, d := range vm.Disks {
 			v.Disks = append(v.Disks, hubclient.Disk{ID: d.ID, Name: diskName(d.Path), SizeBytes: uint64(max(d.VirtualSize, 0))})
 		}
 		inv.VMs = append(inv.VMs, v)
 	}
 	return inv
+}
+
+// nonNegative32 maps a count from the host to the wire: negative (never
+// meaningful) becomes 0, unknown; a value past uint32 is clamped.
+func nonNegative32(n int) uint32 {
+	return uint32(min(max(int64(n), 0), math.MaxUint32))
 }
 
 // diskName is the file name of a disk path in either separator style.

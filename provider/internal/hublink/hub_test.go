@@ -3,6 +3,7 @@ package hublink
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -162,7 +163,8 @@ func TestHub_queue_outboxFull(t *testing.T) {
 func TestReportInventory_sendsAtStartAndPeriodically(t *testing.T) {
 	s := &sender{}
 	h := NewHub(testConfig(), Deps{Send: s})
-	list := vms{list: []host.VM{{ID: testVM, Name: "web01", Power: host.PowerRunning,
+	list := vms{list: []host.VM{{ID: testVM, Name: "web01", Power: host.PowerRunning, Generation: 2, CPUs: 4, MemoryBytes: 8 << 30,
+		NICs:  []host.NIC{{Name: "lan", MACAddress: "00:15:5D:00:00:01", SwitchName: "External"}, {Name: "spare"}},
 		Disks: []host.Disk{{ID: testDisk, Path: `C:\VMs\web01\disk0.vhdx`, VirtualSize: 1 << 30}}}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -177,11 +179,11 @@ func TestReportInventory_sendsAtStartAndPeriodically(t *testing.T) {
 	if len(evs) < 2 {
 		t.Fatalf("%d inventory events, want at least 2", len(evs))
 	}
-	want := hubclient.VM{ID: testVM, Name: "web01", PowerState: "running",
+	want := hubclient.VM{ID: testVM, Name: "web01", PowerState: "running", Generation: 2, VCPUs: 4, MemoryBytes: 8 << 30,
+		NICs:  []hubclient.NIC{{Name: "lan", SwitchName: "External", MACAddress: "00:15:5D:00:00:01"}, {Name: "spare"}},
 		Disks: []hubclient.Disk{{ID: testDisk, Name: "disk0.vhdx", SizeBytes: 1 << 30}}}
 	got := evs[0].Inventory
-	if got == nil || len(got.VMs) != 1 || got.VMs[0].ID != want.ID || got.VMs[0].Name != want.Name ||
-		got.VMs[0].PowerState != want.PowerState || len(got.VMs[0].Disks) != 1 || got.VMs[0].Disks[0] != want.Disks[0] {
-		t.Fatalf("inventory = %+v", got)
+	if got == nil || len(got.VMs) != 1 || !reflect.DeepEqual(got.VMs[0], want) {
+		t.Fatalf("inventory = %+v, want %+v", got, want)
 	}
 }

@@ -987,14 +987,21 @@ func (x *RevokeHostResponse) GetHost() *Host {
 }
 
 type Vm struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	HostId        string                 `protobuf:"bytes,2,opt,name=host_id,json=hostId,proto3" json:"host_id,omitempty"`
-	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	PowerState    string                 `protobuf:"bytes,4,opt,name=power_state,json=powerState,proto3" json:"power_state,omitempty"`
-	DiskCount     uint32                 `protobuf:"varint,5,opt,name=disk_count,json=diskCount,proto3" json:"disk_count,omitempty"`
-	TotalBytes    uint64                 `protobuf:"varint,6,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
-	UpdatedUnix   int64                  `protobuf:"varint,7,opt,name=updated_unix,json=updatedUnix,proto3" json:"updated_unix,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	HostId      string                 `protobuf:"bytes,2,opt,name=host_id,json=hostId,proto3" json:"host_id,omitempty"`
+	Name        string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	PowerState  string                 `protobuf:"bytes,4,opt,name=power_state,json=powerState,proto3" json:"power_state,omitempty"`
+	DiskCount   uint32                 `protobuf:"varint,5,opt,name=disk_count,json=diskCount,proto3" json:"disk_count,omitempty"`
+	TotalBytes  uint64                 `protobuf:"varint,6,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
+	UpdatedUnix int64                  `protobuf:"varint,7,opt,name=updated_unix,json=updatedUnix,proto3" json:"updated_unix,omitempty"`
+	// 1 or 2; 0 when the host did not report it.
+	Generation uint32 `protobuf:"varint,8,opt,name=generation,proto3" json:"generation,omitempty"`
+	// Virtual processors; 0 when not reported.
+	Vcpus uint32 `protobuf:"varint,9,opt,name=vcpus,proto3" json:"vcpus,omitempty"`
+	// Startup memory in bytes; 0 when not reported.
+	MemoryBytes   uint64 `protobuf:"varint,10,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	Nics          []*Nic `protobuf:"bytes,11,rep,name=nics,proto3" json:"nics,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1078,6 +1085,95 @@ func (x *Vm) GetUpdatedUnix() int64 {
 	return 0
 }
 
+func (x *Vm) GetGeneration() uint32 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+func (x *Vm) GetVcpus() uint32 {
+	if x != nil {
+		return x.Vcpus
+	}
+	return 0
+}
+
+func (x *Vm) GetMemoryBytes() uint64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *Vm) GetNics() []*Nic {
+	if x != nil {
+		return x.Nics
+	}
+	return nil
+}
+
+// Nic is a VM's network adapter as its host reported it.
+type Nic struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	SwitchName    string                 `protobuf:"bytes,2,opt,name=switch_name,json=switchName,proto3" json:"switch_name,omitempty"`
+	MacAddress    string                 `protobuf:"bytes,3,opt,name=mac_address,json=macAddress,proto3" json:"mac_address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Nic) Reset() {
+	*x = Nic{}
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Nic) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Nic) ProtoMessage() {}
+
+func (x *Nic) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Nic.ProtoReflect.Descriptor instead.
+func (*Nic) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Nic) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Nic) GetSwitchName() string {
+	if x != nil {
+		return x.SwitchName
+	}
+	return ""
+}
+
+func (x *Nic) GetMacAddress() string {
+	if x != nil {
+		return x.MacAddress
+	}
+	return ""
+}
+
 type ListVmsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Host id; empty lists every host.
@@ -1088,7 +1184,7 @@ type ListVmsRequest struct {
 
 func (x *ListVmsRequest) Reset() {
 	*x = ListVmsRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1100,7 +1196,7 @@ func (x *ListVmsRequest) String() string {
 func (*ListVmsRequest) ProtoMessage() {}
 
 func (x *ListVmsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1113,7 +1209,7 @@ func (x *ListVmsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVmsRequest.ProtoReflect.Descriptor instead.
 func (*ListVmsRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListVmsRequest) GetHostId() string {
@@ -1132,7 +1228,7 @@ type ListVmsResponse struct {
 
 func (x *ListVmsResponse) Reset() {
 	*x = ListVmsResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1144,7 +1240,7 @@ func (x *ListVmsResponse) String() string {
 func (*ListVmsResponse) ProtoMessage() {}
 
 func (x *ListVmsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1157,7 +1253,7 @@ func (x *ListVmsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVmsResponse.ProtoReflect.Descriptor instead.
 func (*ListVmsResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListVmsResponse) GetVms() []*Vm {
@@ -1183,7 +1279,7 @@ type SetThrottleRequest struct {
 
 func (x *SetThrottleRequest) Reset() {
 	*x = SetThrottleRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1291,7 @@ func (x *SetThrottleRequest) String() string {
 func (*SetThrottleRequest) ProtoMessage() {}
 
 func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1304,7 @@ func (x *SetThrottleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetThrottleRequest.ProtoReflect.Descriptor instead.
 func (*SetThrottleRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SetThrottleRequest) GetHostId() string {
@@ -1255,7 +1351,7 @@ type SetThrottleResponse struct {
 
 func (x *SetThrottleResponse) Reset() {
 	*x = SetThrottleResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1363,7 @@ func (x *SetThrottleResponse) String() string {
 func (*SetThrottleResponse) ProtoMessage() {}
 
 func (x *SetThrottleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1376,7 @@ func (x *SetThrottleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetThrottleResponse.ProtoReflect.Descriptor instead.
 func (*SetThrottleResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SetThrottleResponse) GetCommandId() string {
@@ -1315,7 +1411,7 @@ type ReplicationPolicy struct {
 
 func (x *ReplicationPolicy) Reset() {
 	*x = ReplicationPolicy{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1327,7 +1423,7 @@ func (x *ReplicationPolicy) String() string {
 func (*ReplicationPolicy) ProtoMessage() {}
 
 func (x *ReplicationPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1340,7 +1436,7 @@ func (x *ReplicationPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicationPolicy.ProtoReflect.Descriptor instead.
 func (*ReplicationPolicy) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReplicationPolicy) GetIntervalSeconds() int64 {
@@ -1408,7 +1504,7 @@ type DiskStatus struct {
 
 func (x *DiskStatus) Reset() {
 	*x = DiskStatus{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1516,7 @@ func (x *DiskStatus) String() string {
 func (*DiskStatus) ProtoMessage() {}
 
 func (x *DiskStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +1529,7 @@ func (x *DiskStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiskStatus.ProtoReflect.Descriptor instead.
 func (*DiskStatus) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DiskStatus) GetId() string {
@@ -1517,7 +1613,7 @@ type VmStatus struct {
 
 func (x *VmStatus) Reset() {
 	*x = VmStatus{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +1625,7 @@ func (x *VmStatus) String() string {
 func (*VmStatus) ProtoMessage() {}
 
 func (x *VmStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +1638,7 @@ func (x *VmStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VmStatus.ProtoReflect.Descriptor instead.
 func (*VmStatus) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *VmStatus) GetVmId() string {
@@ -1682,7 +1778,7 @@ type EnableReplicationRequest struct {
 
 func (x *EnableReplicationRequest) Reset() {
 	*x = EnableReplicationRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1694,7 +1790,7 @@ func (x *EnableReplicationRequest) String() string {
 func (*EnableReplicationRequest) ProtoMessage() {}
 
 func (x *EnableReplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1707,7 +1803,7 @@ func (x *EnableReplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableReplicationRequest.ProtoReflect.Descriptor instead.
 func (*EnableReplicationRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *EnableReplicationRequest) GetVm() string {
@@ -1733,7 +1829,7 @@ type EnableReplicationResponse struct {
 
 func (x *EnableReplicationResponse) Reset() {
 	*x = EnableReplicationResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1745,7 +1841,7 @@ func (x *EnableReplicationResponse) String() string {
 func (*EnableReplicationResponse) ProtoMessage() {}
 
 func (x *EnableReplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1758,7 +1854,7 @@ func (x *EnableReplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableReplicationResponse.ProtoReflect.Descriptor instead.
 func (*EnableReplicationResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *EnableReplicationResponse) GetStatus() *VmStatus {
@@ -1777,7 +1873,7 @@ type DisableReplicationRequest struct {
 
 func (x *DisableReplicationRequest) Reset() {
 	*x = DisableReplicationRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1789,7 +1885,7 @@ func (x *DisableReplicationRequest) String() string {
 func (*DisableReplicationRequest) ProtoMessage() {}
 
 func (x *DisableReplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1802,7 +1898,7 @@ func (x *DisableReplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisableReplicationRequest.ProtoReflect.Descriptor instead.
 func (*DisableReplicationRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DisableReplicationRequest) GetVm() string {
@@ -1821,7 +1917,7 @@ type DisableReplicationResponse struct {
 
 func (x *DisableReplicationResponse) Reset() {
 	*x = DisableReplicationResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1833,7 +1929,7 @@ func (x *DisableReplicationResponse) String() string {
 func (*DisableReplicationResponse) ProtoMessage() {}
 
 func (x *DisableReplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1846,7 +1942,7 @@ func (x *DisableReplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisableReplicationResponse.ProtoReflect.Descriptor instead.
 func (*DisableReplicationResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DisableReplicationResponse) GetStatus() *VmStatus {
@@ -1865,7 +1961,7 @@ type ResyncVmRequest struct {
 
 func (x *ResyncVmRequest) Reset() {
 	*x = ResyncVmRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1877,7 +1973,7 @@ func (x *ResyncVmRequest) String() string {
 func (*ResyncVmRequest) ProtoMessage() {}
 
 func (x *ResyncVmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1890,7 +1986,7 @@ func (x *ResyncVmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncVmRequest.ProtoReflect.Descriptor instead.
 func (*ResyncVmRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ResyncVmRequest) GetVm() string {
@@ -1909,7 +2005,7 @@ type ResyncVmResponse struct {
 
 func (x *ResyncVmResponse) Reset() {
 	*x = ResyncVmResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1921,7 +2017,7 @@ func (x *ResyncVmResponse) String() string {
 func (*ResyncVmResponse) ProtoMessage() {}
 
 func (x *ResyncVmResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1934,7 +2030,7 @@ func (x *ResyncVmResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncVmResponse.ProtoReflect.Descriptor instead.
 func (*ResyncVmResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ResyncVmResponse) GetStatus() *VmStatus {
@@ -1954,7 +2050,7 @@ type GetStatusRequest struct {
 
 func (x *GetStatusRequest) Reset() {
 	*x = GetStatusRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1966,7 +2062,7 @@ func (x *GetStatusRequest) String() string {
 func (*GetStatusRequest) ProtoMessage() {}
 
 func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1979,7 +2075,7 @@ func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetStatusRequest) GetVm() string {
@@ -1998,7 +2094,7 @@ type GetStatusResponse struct {
 
 func (x *GetStatusResponse) Reset() {
 	*x = GetStatusResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2010,7 +2106,7 @@ func (x *GetStatusResponse) String() string {
 func (*GetStatusResponse) ProtoMessage() {}
 
 func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2023,7 +2119,7 @@ func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetStatusResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetStatusResponse) GetVms() []*VmStatus {
@@ -2042,7 +2138,7 @@ type WatchStatusRequest struct {
 
 func (x *WatchStatusRequest) Reset() {
 	*x = WatchStatusRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2150,7 @@ func (x *WatchStatusRequest) String() string {
 func (*WatchStatusRequest) ProtoMessage() {}
 
 func (x *WatchStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2163,7 @@ func (x *WatchStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchStatusRequest.ProtoReflect.Descriptor instead.
 func (*WatchStatusRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WatchStatusRequest) GetVm() string {
@@ -2086,7 +2182,7 @@ type WatchStatusResponse struct {
 
 func (x *WatchStatusResponse) Reset() {
 	*x = WatchStatusResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2098,7 +2194,7 @@ func (x *WatchStatusResponse) String() string {
 func (*WatchStatusResponse) ProtoMessage() {}
 
 func (x *WatchStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2111,7 +2207,7 @@ func (x *WatchStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchStatusResponse.ProtoReflect.Descriptor instead.
 func (*WatchStatusResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WatchStatusResponse) GetVms() []*VmStatus {
@@ -2131,7 +2227,7 @@ type RecoveryPointDisk struct {
 
 func (x *RecoveryPointDisk) Reset() {
 	*x = RecoveryPointDisk{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2143,7 +2239,7 @@ func (x *RecoveryPointDisk) String() string {
 func (*RecoveryPointDisk) ProtoMessage() {}
 
 func (x *RecoveryPointDisk) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2252,7 @@ func (x *RecoveryPointDisk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoveryPointDisk.ProtoReflect.Descriptor instead.
 func (*RecoveryPointDisk) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RecoveryPointDisk) GetDiskId() string {
@@ -2186,7 +2282,7 @@ type RecoveryPoint struct {
 
 func (x *RecoveryPoint) Reset() {
 	*x = RecoveryPoint{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2198,7 +2294,7 @@ func (x *RecoveryPoint) String() string {
 func (*RecoveryPoint) ProtoMessage() {}
 
 func (x *RecoveryPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2211,7 +2307,7 @@ func (x *RecoveryPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoveryPoint.ProtoReflect.Descriptor instead.
 func (*RecoveryPoint) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RecoveryPoint) GetCycle() uint64 {
@@ -2251,7 +2347,7 @@ type ListRecoveryPointsRequest struct {
 
 func (x *ListRecoveryPointsRequest) Reset() {
 	*x = ListRecoveryPointsRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2263,7 +2359,7 @@ func (x *ListRecoveryPointsRequest) String() string {
 func (*ListRecoveryPointsRequest) ProtoMessage() {}
 
 func (x *ListRecoveryPointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2276,7 +2372,7 @@ func (x *ListRecoveryPointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecoveryPointsRequest.ProtoReflect.Descriptor instead.
 func (*ListRecoveryPointsRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListRecoveryPointsRequest) GetVm() string {
@@ -2295,7 +2391,7 @@ type ListRecoveryPointsResponse struct {
 
 func (x *ListRecoveryPointsResponse) Reset() {
 	*x = ListRecoveryPointsResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2307,7 +2403,7 @@ func (x *ListRecoveryPointsResponse) String() string {
 func (*ListRecoveryPointsResponse) ProtoMessage() {}
 
 func (x *ListRecoveryPointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2320,7 +2416,7 @@ func (x *ListRecoveryPointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecoveryPointsResponse.ProtoReflect.Descriptor instead.
 func (*ListRecoveryPointsResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListRecoveryPointsResponse) GetPoints() []*RecoveryPoint {
@@ -2341,7 +2437,7 @@ type TestMigrateVmRequest struct {
 
 func (x *TestMigrateVmRequest) Reset() {
 	*x = TestMigrateVmRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2353,7 +2449,7 @@ func (x *TestMigrateVmRequest) String() string {
 func (*TestMigrateVmRequest) ProtoMessage() {}
 
 func (x *TestMigrateVmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2366,7 +2462,7 @@ func (x *TestMigrateVmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestMigrateVmRequest.ProtoReflect.Descriptor instead.
 func (*TestMigrateVmRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TestMigrateVmRequest) GetVm() string {
@@ -2397,7 +2493,7 @@ type TestMigrateVmResponse struct {
 
 func (x *TestMigrateVmResponse) Reset() {
 	*x = TestMigrateVmResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[40]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2409,7 +2505,7 @@ func (x *TestMigrateVmResponse) String() string {
 func (*TestMigrateVmResponse) ProtoMessage() {}
 
 func (x *TestMigrateVmResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[40]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2422,7 +2518,7 @@ func (x *TestMigrateVmResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestMigrateVmResponse.ProtoReflect.Descriptor instead.
 func (*TestMigrateVmResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TestMigrateVmResponse) GetRunId() string {
@@ -2462,7 +2558,7 @@ type CleanupTestMigrationRequest struct {
 
 func (x *CleanupTestMigrationRequest) Reset() {
 	*x = CleanupTestMigrationRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[41]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2474,7 +2570,7 @@ func (x *CleanupTestMigrationRequest) String() string {
 func (*CleanupTestMigrationRequest) ProtoMessage() {}
 
 func (x *CleanupTestMigrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[41]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2487,7 +2583,7 @@ func (x *CleanupTestMigrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupTestMigrationRequest.ProtoReflect.Descriptor instead.
 func (*CleanupTestMigrationRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CleanupTestMigrationRequest) GetVm() string {
@@ -2506,7 +2602,7 @@ type CleanupTestMigrationResponse struct {
 
 func (x *CleanupTestMigrationResponse) Reset() {
 	*x = CleanupTestMigrationResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[42]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2518,7 +2614,7 @@ func (x *CleanupTestMigrationResponse) String() string {
 func (*CleanupTestMigrationResponse) ProtoMessage() {}
 
 func (x *CleanupTestMigrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[42]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2531,7 +2627,7 @@ func (x *CleanupTestMigrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupTestMigrationResponse.ProtoReflect.Descriptor instead.
 func (*CleanupTestMigrationResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CleanupTestMigrationResponse) GetDeletedBlobs() uint32 {
@@ -2552,7 +2648,7 @@ type MigrateVmRequest struct {
 
 func (x *MigrateVmRequest) Reset() {
 	*x = MigrateVmRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[43]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2564,7 +2660,7 @@ func (x *MigrateVmRequest) String() string {
 func (*MigrateVmRequest) ProtoMessage() {}
 
 func (x *MigrateVmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[43]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2577,7 +2673,7 @@ func (x *MigrateVmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MigrateVmRequest.ProtoReflect.Descriptor instead.
 func (*MigrateVmRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *MigrateVmRequest) GetVm() string {
@@ -2610,7 +2706,7 @@ type MigrateVmResponse struct {
 
 func (x *MigrateVmResponse) Reset() {
 	*x = MigrateVmResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[44]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2622,7 +2718,7 @@ func (x *MigrateVmResponse) String() string {
 func (*MigrateVmResponse) ProtoMessage() {}
 
 func (x *MigrateVmResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[44]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2635,7 +2731,7 @@ func (x *MigrateVmResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MigrateVmResponse.ProtoReflect.Descriptor instead.
 func (*MigrateVmResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *MigrateVmResponse) GetStep() string {
@@ -2690,7 +2786,7 @@ type ListThrottlesRequest struct {
 
 func (x *ListThrottlesRequest) Reset() {
 	*x = ListThrottlesRequest{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[45]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2702,7 +2798,7 @@ func (x *ListThrottlesRequest) String() string {
 func (*ListThrottlesRequest) ProtoMessage() {}
 
 func (x *ListThrottlesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[45]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2715,7 +2811,7 @@ func (x *ListThrottlesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListThrottlesRequest.ProtoReflect.Descriptor instead.
 func (*ListThrottlesRequest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListThrottlesRequest) GetHostId() string {
@@ -2740,7 +2836,7 @@ type Throttle struct {
 
 func (x *Throttle) Reset() {
 	*x = Throttle{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[46]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2752,7 +2848,7 @@ func (x *Throttle) String() string {
 func (*Throttle) ProtoMessage() {}
 
 func (x *Throttle) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[46]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2765,7 +2861,7 @@ func (x *Throttle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Throttle.ProtoReflect.Descriptor instead.
 func (*Throttle) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Throttle) GetHostId() string {
@@ -2826,7 +2922,7 @@ type ListThrottlesResponse struct {
 
 func (x *ListThrottlesResponse) Reset() {
 	*x = ListThrottlesResponse{}
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[47]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2838,7 +2934,7 @@ func (x *ListThrottlesResponse) String() string {
 func (*ListThrottlesResponse) ProtoMessage() {}
 
 func (x *ListThrottlesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[47]
+	mi := &file_hvmigrate_admin_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2851,7 +2947,7 @@ func (x *ListThrottlesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListThrottlesResponse.ProtoReflect.Descriptor instead.
 func (*ListThrottlesResponse) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_hvmigrate_admin_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListThrottlesResponse) GetThrottles() []*Throttle {
@@ -2918,7 +3014,7 @@ const file_hvmigrate_admin_v1_admin_proto_rawDesc = "" +
 	"\x11RevokeHostRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"B\n" +
 	"\x12RevokeHostResponse\x12,\n" +
-	"\x04host\x18\x01 \x01(\v2\x18.hvmigrate.admin.v1.HostR\x04host\"\xc5\x01\n" +
+	"\x04host\x18\x01 \x01(\v2\x18.hvmigrate.admin.v1.HostR\x04host\"\xcb\x02\n" +
 	"\x02Vm\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\ahost_id\x18\x02 \x01(\tR\x06hostId\x12\x12\n" +
@@ -2929,7 +3025,20 @@ const file_hvmigrate_admin_v1_admin_proto_rawDesc = "" +
 	"disk_count\x18\x05 \x01(\rR\tdiskCount\x12\x1f\n" +
 	"\vtotal_bytes\x18\x06 \x01(\x04R\n" +
 	"totalBytes\x12!\n" +
-	"\fupdated_unix\x18\a \x01(\x03R\vupdatedUnix\")\n" +
+	"\fupdated_unix\x18\a \x01(\x03R\vupdatedUnix\x12\x1e\n" +
+	"\n" +
+	"generation\x18\b \x01(\rR\n" +
+	"generation\x12\x14\n" +
+	"\x05vcpus\x18\t \x01(\rR\x05vcpus\x12!\n" +
+	"\fmemory_bytes\x18\n" +
+	" \x01(\x04R\vmemoryBytes\x12+\n" +
+	"\x04nics\x18\v \x03(\v2\x17.hvmigrate.admin.v1.NicR\x04nics\"[\n" +
+	"\x03Nic\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vswitch_name\x18\x02 \x01(\tR\n" +
+	"switchName\x12\x1f\n" +
+	"\vmac_address\x18\x03 \x01(\tR\n" +
+	"macAddress\")\n" +
 	"\x0eListVmsRequest\x12\x17\n" +
 	"\ahost_id\x18\x01 \x01(\tR\x06hostId\";\n" +
 	"\x0fListVmsResponse\x12(\n" +
@@ -3111,7 +3220,7 @@ func file_hvmigrate_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_hvmigrate_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hvmigrate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_hvmigrate_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_hvmigrate_admin_v1_admin_proto_goTypes = []any{
 	(ErrorReason)(0),                      // 0: hvmigrate.admin.v1.ErrorReason
 	(*Project)(nil),                       // 1: hvmigrate.admin.v1.Project
@@ -3132,36 +3241,37 @@ var file_hvmigrate_admin_v1_admin_proto_goTypes = []any{
 	(*RevokeHostRequest)(nil),             // 16: hvmigrate.admin.v1.RevokeHostRequest
 	(*RevokeHostResponse)(nil),            // 17: hvmigrate.admin.v1.RevokeHostResponse
 	(*Vm)(nil),                            // 18: hvmigrate.admin.v1.Vm
-	(*ListVmsRequest)(nil),                // 19: hvmigrate.admin.v1.ListVmsRequest
-	(*ListVmsResponse)(nil),               // 20: hvmigrate.admin.v1.ListVmsResponse
-	(*SetThrottleRequest)(nil),            // 21: hvmigrate.admin.v1.SetThrottleRequest
-	(*SetThrottleResponse)(nil),           // 22: hvmigrate.admin.v1.SetThrottleResponse
-	(*ReplicationPolicy)(nil),             // 23: hvmigrate.admin.v1.ReplicationPolicy
-	(*DiskStatus)(nil),                    // 24: hvmigrate.admin.v1.DiskStatus
-	(*VmStatus)(nil),                      // 25: hvmigrate.admin.v1.VmStatus
-	(*EnableReplicationRequest)(nil),      // 26: hvmigrate.admin.v1.EnableReplicationRequest
-	(*EnableReplicationResponse)(nil),     // 27: hvmigrate.admin.v1.EnableReplicationResponse
-	(*DisableReplicationRequest)(nil),     // 28: hvmigrate.admin.v1.DisableReplicationRequest
-	(*DisableReplicationResponse)(nil),    // 29: hvmigrate.admin.v1.DisableReplicationResponse
-	(*ResyncVmRequest)(nil),               // 30: hvmigrate.admin.v1.ResyncVmRequest
-	(*ResyncVmResponse)(nil),              // 31: hvmigrate.admin.v1.ResyncVmResponse
-	(*GetStatusRequest)(nil),              // 32: hvmigrate.admin.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),             // 33: hvmigrate.admin.v1.GetStatusResponse
-	(*WatchStatusRequest)(nil),            // 34: hvmigrate.admin.v1.WatchStatusRequest
-	(*WatchStatusResponse)(nil),           // 35: hvmigrate.admin.v1.WatchStatusResponse
-	(*RecoveryPointDisk)(nil),             // 36: hvmigrate.admin.v1.RecoveryPointDisk
-	(*RecoveryPoint)(nil),                 // 37: hvmigrate.admin.v1.RecoveryPoint
-	(*ListRecoveryPointsRequest)(nil),     // 38: hvmigrate.admin.v1.ListRecoveryPointsRequest
-	(*ListRecoveryPointsResponse)(nil),    // 39: hvmigrate.admin.v1.ListRecoveryPointsResponse
-	(*TestMigrateVmRequest)(nil),          // 40: hvmigrate.admin.v1.TestMigrateVmRequest
-	(*TestMigrateVmResponse)(nil),         // 41: hvmigrate.admin.v1.TestMigrateVmResponse
-	(*CleanupTestMigrationRequest)(nil),   // 42: hvmigrate.admin.v1.CleanupTestMigrationRequest
-	(*CleanupTestMigrationResponse)(nil),  // 43: hvmigrate.admin.v1.CleanupTestMigrationResponse
-	(*MigrateVmRequest)(nil),              // 44: hvmigrate.admin.v1.MigrateVmRequest
-	(*MigrateVmResponse)(nil),             // 45: hvmigrate.admin.v1.MigrateVmResponse
-	(*ListThrottlesRequest)(nil),          // 46: hvmigrate.admin.v1.ListThrottlesRequest
-	(*Throttle)(nil),                      // 47: hvmigrate.admin.v1.Throttle
-	(*ListThrottlesResponse)(nil),         // 48: hvmigrate.admin.v1.ListThrottlesResponse
+	(*Nic)(nil),                           // 19: hvmigrate.admin.v1.Nic
+	(*ListVmsRequest)(nil),                // 20: hvmigrate.admin.v1.ListVmsRequest
+	(*ListVmsResponse)(nil),               // 21: hvmigrate.admin.v1.ListVmsResponse
+	(*SetThrottleRequest)(nil),            // 22: hvmigrate.admin.v1.SetThrottleRequest
+	(*SetThrottleResponse)(nil),           // 23: hvmigrate.admin.v1.SetThrottleResponse
+	(*ReplicationPolicy)(nil),             // 24: hvmigrate.admin.v1.ReplicationPolicy
+	(*DiskStatus)(nil),                    // 25: hvmigrate.admin.v1.DiskStatus
+	(*VmStatus)(nil),                      // 26: hvmigrate.admin.v1.VmStatus
+	(*EnableReplicationRequest)(nil),      // 27: hvmigrate.admin.v1.EnableReplicationRequest
+	(*EnableReplicationResponse)(nil),     // 28: hvmigrate.admin.v1.EnableReplicationResponse
+	(*DisableReplicationRequest)(nil),     // 29: hvmigrate.admin.v1.DisableReplicationRequest
+	(*DisableReplicationResponse)(nil),    // 30: hvmigrate.admin.v1.DisableReplicationResponse
+	(*ResyncVmRequest)(nil),               // 31: hvmigrate.admin.v1.ResyncVmRequest
+	(*ResyncVmResponse)(nil),              // 32: hvmigrate.admin.v1.ResyncVmResponse
+	(*GetStatusRequest)(nil),              // 33: hvmigrate.admin.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),             // 34: hvmigrate.admin.v1.GetStatusResponse
+	(*WatchStatusRequest)(nil),            // 35: hvmigrate.admin.v1.WatchStatusRequest
+	(*WatchStatusResponse)(nil),           // 36: hvmigrate.admin.v1.WatchStatusResponse
+	(*RecoveryPointDisk)(nil),             // 37: hvmigrate.admin.v1.RecoveryPointDisk
+	(*RecoveryPoint)(nil),                 // 38: hvmigrate.admin.v1.RecoveryPoint
+	(*ListRecoveryPointsRequest)(nil),     // 39: hvmigrate.admin.v1.ListRecoveryPointsRequest
+	(*ListRecoveryPointsResponse)(nil),    // 40: hvmigrate.admin.v1.ListRecoveryPointsResponse
+	(*TestMigrateVmRequest)(nil),          // 41: hvmigrate.admin.v1.TestMigrateVmRequest
+	(*TestMigrateVmResponse)(nil),         // 42: hvmigrate.admin.v1.TestMigrateVmResponse
+	(*CleanupTestMigrationRequest)(nil),   // 43: hvmigrate.admin.v1.CleanupTestMigrationRequest
+	(*CleanupTestMigrationResponse)(nil),  // 44: hvmigrate.admin.v1.CleanupTestMigrationResponse
+	(*MigrateVmRequest)(nil),              // 45: hvmigrate.admin.v1.MigrateVmRequest
+	(*MigrateVmResponse)(nil),             // 46: hvmigrate.admin.v1.MigrateVmResponse
+	(*ListThrottlesRequest)(nil),          // 47: hvmigrate.admin.v1.ListThrottlesRequest
+	(*Throttle)(nil),                      // 48: hvmigrate.admin.v1.Throttle
+	(*ListThrottlesResponse)(nil),         // 49: hvmigrate.admin.v1.ListThrottlesResponse
 }
 var file_hvmigrate_admin_v1_admin_proto_depIdxs = []int32{
 	1,  // 0: hvmigrate.admin.v1.CreateProjectResponse.project:type_name -> hvmigrate.admin.v1.Project
@@ -3171,60 +3281,61 @@ var file_hvmigrate_admin_v1_admin_proto_depIdxs = []int32{
 	6,  // 4: hvmigrate.admin.v1.RevokeRegistrationKeyResponse.key:type_name -> hvmigrate.admin.v1.RegistrationKey
 	13, // 5: hvmigrate.admin.v1.ListHostsResponse.hosts:type_name -> hvmigrate.admin.v1.Host
 	13, // 6: hvmigrate.admin.v1.RevokeHostResponse.host:type_name -> hvmigrate.admin.v1.Host
-	18, // 7: hvmigrate.admin.v1.ListVmsResponse.vms:type_name -> hvmigrate.admin.v1.Vm
-	24, // 8: hvmigrate.admin.v1.VmStatus.disks:type_name -> hvmigrate.admin.v1.DiskStatus
-	23, // 9: hvmigrate.admin.v1.EnableReplicationRequest.policy:type_name -> hvmigrate.admin.v1.ReplicationPolicy
-	25, // 10: hvmigrate.admin.v1.EnableReplicationResponse.status:type_name -> hvmigrate.admin.v1.VmStatus
-	25, // 11: hvmigrate.admin.v1.DisableReplicationResponse.status:type_name -> hvmigrate.admin.v1.VmStatus
-	25, // 12: hvmigrate.admin.v1.ResyncVmResponse.status:type_name -> hvmigrate.admin.v1.VmStatus
-	25, // 13: hvmigrate.admin.v1.GetStatusResponse.vms:type_name -> hvmigrate.admin.v1.VmStatus
-	25, // 14: hvmigrate.admin.v1.WatchStatusResponse.vms:type_name -> hvmigrate.admin.v1.VmStatus
-	36, // 15: hvmigrate.admin.v1.RecoveryPoint.disks:type_name -> hvmigrate.admin.v1.RecoveryPointDisk
-	37, // 16: hvmigrate.admin.v1.ListRecoveryPointsResponse.points:type_name -> hvmigrate.admin.v1.RecoveryPoint
-	47, // 17: hvmigrate.admin.v1.ListThrottlesResponse.throttles:type_name -> hvmigrate.admin.v1.Throttle
-	2,  // 18: hvmigrate.admin.v1.AdminService.CreateProject:input_type -> hvmigrate.admin.v1.CreateProjectRequest
-	4,  // 19: hvmigrate.admin.v1.AdminService.ListProjects:input_type -> hvmigrate.admin.v1.ListProjectsRequest
-	7,  // 20: hvmigrate.admin.v1.AdminService.CreateRegistrationKey:input_type -> hvmigrate.admin.v1.CreateRegistrationKeyRequest
-	9,  // 21: hvmigrate.admin.v1.AdminService.ListRegistrationKeys:input_type -> hvmigrate.admin.v1.ListRegistrationKeysRequest
-	11, // 22: hvmigrate.admin.v1.AdminService.RevokeRegistrationKey:input_type -> hvmigrate.admin.v1.RevokeRegistrationKeyRequest
-	14, // 23: hvmigrate.admin.v1.AdminService.ListHosts:input_type -> hvmigrate.admin.v1.ListHostsRequest
-	16, // 24: hvmigrate.admin.v1.AdminService.RevokeHost:input_type -> hvmigrate.admin.v1.RevokeHostRequest
-	19, // 25: hvmigrate.admin.v1.AdminService.ListVms:input_type -> hvmigrate.admin.v1.ListVmsRequest
-	21, // 26: hvmigrate.admin.v1.AdminService.SetThrottle:input_type -> hvmigrate.admin.v1.SetThrottleRequest
-	26, // 27: hvmigrate.admin.v1.AdminService.EnableReplication:input_type -> hvmigrate.admin.v1.EnableReplicationRequest
-	28, // 28: hvmigrate.admin.v1.AdminService.DisableReplication:input_type -> hvmigrate.admin.v1.DisableReplicationRequest
-	30, // 29: hvmigrate.admin.v1.AdminService.ResyncVm:input_type -> hvmigrate.admin.v1.ResyncVmRequest
-	32, // 30: hvmigrate.admin.v1.AdminService.GetStatus:input_type -> hvmigrate.admin.v1.GetStatusRequest
-	34, // 31: hvmigrate.admin.v1.AdminService.WatchStatus:input_type -> hvmigrate.admin.v1.WatchStatusRequest
-	38, // 32: hvmigrate.admin.v1.AdminService.ListRecoveryPoints:input_type -> hvmigrate.admin.v1.ListRecoveryPointsRequest
-	40, // 33: hvmigrate.admin.v1.AdminService.TestMigrateVm:input_type -> hvmigrate.admin.v1.TestMigrateVmRequest
-	42, // 34: hvmigrate.admin.v1.AdminService.CleanupTestMigration:input_type -> hvmigrate.admin.v1.CleanupTestMigrationRequest
-	44, // 35: hvmigrate.admin.v1.AdminService.MigrateVm:input_type -> hvmigrate.admin.v1.MigrateVmRequest
-	46, // 36: hvmigrate.admin.v1.AdminService.ListThrottles:input_type -> hvmigrate.admin.v1.ListThrottlesRequest
-	3,  // 37: hvmigrate.admin.v1.AdminService.CreateProject:output_type -> hvmigrate.admin.v1.CreateProjectResponse
-	5,  // 38: hvmigrate.admin.v1.AdminService.ListProjects:output_type -> hvmigrate.admin.v1.ListProjectsResponse
-	8,  // 39: hvmigrate.admin.v1.AdminService.CreateRegistrationKey:output_type -> hvmigrate.admin.v1.CreateRegistrationKeyResponse
-	10, // 40: hvmigrate.admin.v1.AdminService.ListRegistrationKeys:output_type -> hvmigrate.admin.v1.ListRegistrationKeysResponse
-	12, // 41: hvmigrate.admin.v1.AdminService.RevokeRegistrationKey:output_type -> hvmigrate.admin.v1.RevokeRegistrationKeyResponse
-	15, // 42: hvmigrate.admin.v1.AdminService.ListHosts:output_type -> hvmigrate.admin.v1.ListHostsResponse
-	17, // 43: hvmigrate.admin.v1.AdminService.RevokeHost:output_type -> hvmigrate.admin.v1.RevokeHostResponse
-	20, // 44: hvmigrate.admin.v1.AdminService.ListVms:output_type -> hvmigrate.admin.v1.ListVmsResponse
-	22, // 45: hvmigrate.admin.v1.AdminService.SetThrottle:output_type -> hvmigrate.admin.v1.SetThrottleResponse
-	27, // 46: hvmigrate.admin.v1.AdminService.EnableReplication:output_type -> hvmigrate.admin.v1.EnableReplicationResponse
-	29, // 47: hvmigrate.admin.v1.AdminService.DisableReplication:output_type -> hvmigrate.admin.v1.DisableReplicationResponse
-	31, // 48: hvmigrate.admin.v1.AdminService.ResyncVm:output_type -> hvmigrate.admin.v1.ResyncVmResponse
-	33, // 49: hvmigrate.admin.v1.AdminService.GetStatus:output_type -> hvmigrate.admin.v1.GetStatusResponse
-	35, // 50: hvmigrate.admin.v1.AdminService.WatchStatus:output_type -> hvmigrate.admin.v1.WatchStatusResponse
-	39, // 51: hvmigrate.admin.v1.AdminService.ListRecoveryPoints:output_type -> hvmigrate.admin.v1.ListRecoveryPointsResponse
-	41, // 52: hvmigrate.admin.v1.AdminService.TestMigrateVm:output_type -> hvmigrate.admin.v1.TestMigrateVmResponse
-	43, // 53: hvmigrate.admin.v1.AdminService.CleanupTestMigration:output_type -> hvmigrate.admin.v1.CleanupTestMigrationResponse
-	45, // 54: hvmigrate.admin.v1.AdminService.MigrateVm:output_type -> hvmigrate.admin.v1.MigrateVmResponse
-	48, // 55: hvmigrate.admin.v1.AdminService.ListThrottles:output_type -> hvmigrate.admin.v1.ListThrottlesResponse
-	37, // [37:56] is the sub-list for method output_type
-	18, // [18:37] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	19, // 7: hvmigrate.admin.v1.Vm.nics:type_name -> hvmigrate.admin.v1.Nic
+	18, // 8: hvmigrate.admin.v1.ListVmsResponse.vms:type_name -> hvmigrate.admin.v1.Vm
+	25, // 9: hvmigrate.admin.v1.VmStatus.disks:type_name -> hvmigrate.admin.v1.DiskStatus
+	24, // 10: hvmigrate.admin.v1.EnableReplicationRequest.policy:type_name -> hvmigrate.admin.v1.ReplicationPolicy
+	26, // 11: hvmigrate.admin.v1.EnableReplicationResponse.status:type_name -> hvmigrate.admin.v1.VmStatus
+	26, // 12: hvmigrate.admin.v1.DisableReplicationResponse.status:type_name -> hvmigrate.admin.v1.VmStatus
+	26, // 13: hvmigrate.admin.v1.ResyncVmResponse.status:type_name -> hvmigrate.admin.v1.VmStatus
+	26, // 14: hvmigrate.admin.v1.GetStatusResponse.vms:type_name -> hvmigrate.admin.v1.VmStatus
+	26, // 15: hvmigrate.admin.v1.WatchStatusResponse.vms:type_name -> hvmigrate.admin.v1.VmStatus
+	37, // 16: hvmigrate.admin.v1.RecoveryPoint.disks:type_name -> hvmigrate.admin.v1.RecoveryPointDisk
+	38, // 17: hvmigrate.admin.v1.ListRecoveryPointsResponse.points:type_name -> hvmigrate.admin.v1.RecoveryPoint
+	48, // 18: hvmigrate.admin.v1.ListThrottlesResponse.throttles:type_name -> hvmigrate.admin.v1.Throttle
+	2,  // 19: hvmigrate.admin.v1.AdminService.CreateProject:input_type -> hvmigrate.admin.v1.CreateProjectRequest
+	4,  // 20: hvmigrate.admin.v1.AdminService.ListProjects:input_type -> hvmigrate.admin.v1.ListProjectsRequest
+	7,  // 21: hvmigrate.admin.v1.AdminService.CreateRegistrationKey:input_type -> hvmigrate.admin.v1.CreateRegistrationKeyRequest
+	9,  // 22: hvmigrate.admin.v1.AdminService.ListRegistrationKeys:input_type -> hvmigrate.admin.v1.ListRegistrationKeysRequest
+	11, // 23: hvmigrate.admin.v1.AdminService.RevokeRegistrationKey:input_type -> hvmigrate.admin.v1.RevokeRegistrationKeyRequest
+	14, // 24: hvmigrate.admin.v1.AdminService.ListHosts:input_type -> hvmigrate.admin.v1.ListHostsRequest
+	16, // 25: hvmigrate.admin.v1.AdminService.RevokeHost:input_type -> hvmigrate.admin.v1.RevokeHostRequest
+	20, // 26: hvmigrate.admin.v1.AdminService.ListVms:input_type -> hvmigrate.admin.v1.ListVmsRequest
+	22, // 27: hvmigrate.admin.v1.AdminService.SetThrottle:input_type -> hvmigrate.admin.v1.SetThrottleRequest
+	27, // 28: hvmigrate.admin.v1.AdminService.EnableReplication:input_type -> hvmigrate.admin.v1.EnableReplicationRequest
+	29, // 29: hvmigrate.admin.v1.AdminService.DisableReplication:input_type -> hvmigrate.admin.v1.DisableReplicationRequest
+	31, // 30: hvmigrate.admin.v1.AdminService.ResyncVm:input_type -> hvmigrate.admin.v1.ResyncVmRequest
+	33, // 31: hvmigrate.admin.v1.AdminService.GetStatus:input_type -> hvmigrate.admin.v1.GetStatusRequest
+	35, // 32: hvmigrate.admin.v1.AdminService.WatchStatus:input_type -> hvmigrate.admin.v1.WatchStatusRequest
+	39, // 33: hvmigrate.admin.v1.AdminService.ListRecoveryPoints:input_type -> hvmigrate.admin.v1.ListRecoveryPointsRequest
+	41, // 34: hvmigrate.admin.v1.AdminService.TestMigrateVm:input_type -> hvmigrate.admin.v1.TestMigrateVmRequest
+	43, // 35: hvmigrate.admin.v1.AdminService.CleanupTestMigration:input_type -> hvmigrate.admin.v1.CleanupTestMigrationRequest
+	45, // 36: hvmigrate.admin.v1.AdminService.MigrateVm:input_type -> hvmigrate.admin.v1.MigrateVmRequest
+	47, // 37: hvmigrate.admin.v1.AdminService.ListThrottles:input_type -> hvmigrate.admin.v1.ListThrottlesRequest
+	3,  // 38: hvmigrate.admin.v1.AdminService.CreateProject:output_type -> hvmigrate.admin.v1.CreateProjectResponse
+	5,  // 39: hvmigrate.admin.v1.AdminService.ListProjects:output_type -> hvmigrate.admin.v1.ListProjectsResponse
+	8,  // 40: hvmigrate.admin.v1.AdminService.CreateRegistrationKey:output_type -> hvmigrate.admin.v1.CreateRegistrationKeyResponse
+	10, // 41: hvmigrate.admin.v1.AdminService.ListRegistrationKeys:output_type -> hvmigrate.admin.v1.ListRegistrationKeysResponse
+	12, // 42: hvmigrate.admin.v1.AdminService.RevokeRegistrationKey:output_type -> hvmigrate.admin.v1.RevokeRegistrationKeyResponse
+	15, // 43: hvmigrate.admin.v1.AdminService.ListHosts:output_type -> hvmigrate.admin.v1.ListHostsResponse
+	17, // 44: hvmigrate.admin.v1.AdminService.RevokeHost:output_type -> hvmigrate.admin.v1.RevokeHostResponse
+	21, // 45: hvmigrate.admin.v1.AdminService.ListVms:output_type -> hvmigrate.admin.v1.ListVmsResponse
+	23, // 46: hvmigrate.admin.v1.AdminService.SetThrottle:output_type -> hvmigrate.admin.v1.SetThrottleResponse
+	28, // 47: hvmigrate.admin.v1.AdminService.EnableReplication:output_type -> hvmigrate.admin.v1.EnableReplicationResponse
+	30, // 48: hvmigrate.admin.v1.AdminService.DisableReplication:output_type -> hvmigrate.admin.v1.DisableReplicationResponse
+	32, // 49: hvmigrate.admin.v1.AdminService.ResyncVm:output_type -> hvmigrate.admin.v1.ResyncVmResponse
+	34, // 50: hvmigrate.admin.v1.AdminService.GetStatus:output_type -> hvmigrate.admin.v1.GetStatusResponse
+	36, // 51: hvmigrate.admin.v1.AdminService.WatchStatus:output_type -> hvmigrate.admin.v1.WatchStatusResponse
+	40, // 52: hvmigrate.admin.v1.AdminService.ListRecoveryPoints:output_type -> hvmigrate.admin.v1.ListRecoveryPointsResponse
+	42, // 53: hvmigrate.admin.v1.AdminService.TestMigrateVm:output_type -> hvmigrate.admin.v1.TestMigrateVmResponse
+	44, // 54: hvmigrate.admin.v1.AdminService.CleanupTestMigration:output_type -> hvmigrate.admin.v1.CleanupTestMigrationResponse
+	46, // 55: hvmigrate.admin.v1.AdminService.MigrateVm:output_type -> hvmigrate.admin.v1.MigrateVmResponse
+	49, // 56: hvmigrate.admin.v1.AdminService.ListThrottles:output_type -> hvmigrate.admin.v1.ListThrottlesResponse
+	38, // [38:57] is the sub-list for method output_type
+	19, // [19:38] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_hvmigrate_admin_v1_admin_proto_init() }
@@ -3238,7 +3349,7 @@ func file_hvmigrate_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hvmigrate_admin_v1_admin_proto_rawDesc), len(file_hvmigrate_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   48,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

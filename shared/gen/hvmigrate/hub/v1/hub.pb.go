@@ -1960,10 +1960,17 @@ func (x *Inventory) GetVms() []*Vm {
 type Vm struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The hypervisor's VM id (a GUID).
-	Id            string  `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string  `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	PowerState    string  `protobuf:"bytes,3,opt,name=power_state,json=powerState,proto3" json:"power_state,omitempty"`
-	Disks         []*Disk `protobuf:"bytes,4,rep,name=disks,proto3" json:"disks,omitempty"`
+	Id         string  `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name       string  `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	PowerState string  `protobuf:"bytes,3,opt,name=power_state,json=powerState,proto3" json:"power_state,omitempty"`
+	Disks      []*Disk `protobuf:"bytes,4,rep,name=disks,proto3" json:"disks,omitempty"`
+	// 1 or 2; 0 when the host does not know.
+	Generation uint32 `protobuf:"varint,5,opt,name=generation,proto3" json:"generation,omitempty"`
+	// Virtual processors; 0 when unknown.
+	Vcpus uint32 `protobuf:"varint,6,opt,name=vcpus,proto3" json:"vcpus,omitempty"`
+	// Startup memory in bytes; 0 when unknown.
+	MemoryBytes   uint64 `protobuf:"varint,7,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	Nics          []*Nic `protobuf:"bytes,8,rep,name=nics,proto3" json:"nics,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2026,6 +2033,97 @@ func (x *Vm) GetDisks() []*Disk {
 	return nil
 }
 
+func (x *Vm) GetGeneration() uint32 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+func (x *Vm) GetVcpus() uint32 {
+	if x != nil {
+		return x.Vcpus
+	}
+	return 0
+}
+
+func (x *Vm) GetMemoryBytes() uint64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *Vm) GetNics() []*Nic {
+	if x != nil {
+		return x.Nics
+	}
+	return nil
+}
+
+// Nic is a VM's network adapter, for the VM definition at migration.
+type Nic struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The virtual switch it is connected to; empty when not connected.
+	SwitchName string `protobuf:"bytes,2,opt,name=switch_name,json=switchName,proto3" json:"switch_name,omitempty"`
+	// The MAC address as the host shows it; empty when not known yet.
+	MacAddress    string `protobuf:"bytes,3,opt,name=mac_address,json=macAddress,proto3" json:"mac_address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Nic) Reset() {
+	*x = Nic{}
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Nic) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Nic) ProtoMessage() {}
+
+func (x *Nic) ProtoReflect() protoreflect.Message {
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Nic.ProtoReflect.Descriptor instead.
+func (*Nic) Descriptor() ([]byte, []int) {
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Nic) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Nic) GetSwitchName() string {
+	if x != nil {
+		return x.SwitchName
+	}
+	return ""
+}
+
+func (x *Nic) GetMacAddress() string {
+	if x != nil {
+		return x.MacAddress
+	}
+	return ""
+}
+
 type Disk struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -2037,7 +2135,7 @@ type Disk struct {
 
 func (x *Disk) Reset() {
 	*x = Disk{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[25]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2147,7 @@ func (x *Disk) String() string {
 func (*Disk) ProtoMessage() {}
 
 func (x *Disk) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[25]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2062,7 +2160,7 @@ func (x *Disk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Disk.ProtoReflect.Descriptor instead.
 func (*Disk) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{25}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Disk) GetId() string {
@@ -2099,7 +2197,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[26]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2111,7 +2209,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[26]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2124,7 +2222,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{26}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Progress) GetVmId() string {
@@ -2174,7 +2272,7 @@ type CycleManifest struct {
 
 func (x *CycleManifest) Reset() {
 	*x = CycleManifest{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[27]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +2284,7 @@ func (x *CycleManifest) String() string {
 func (*CycleManifest) ProtoMessage() {}
 
 func (x *CycleManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[27]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +2297,7 @@ func (x *CycleManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CycleManifest.ProtoReflect.Descriptor instead.
 func (*CycleManifest) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{27}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CycleManifest) GetVmId() string {
@@ -2242,7 +2340,7 @@ type ManifestDisk struct {
 
 func (x *ManifestDisk) Reset() {
 	*x = ManifestDisk{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2254,7 +2352,7 @@ func (x *ManifestDisk) String() string {
 func (*ManifestDisk) ProtoMessage() {}
 
 func (x *ManifestDisk) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[28]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2267,7 +2365,7 @@ func (x *ManifestDisk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ManifestDisk.ProtoReflect.Descriptor instead.
 func (*ManifestDisk) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{28}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ManifestDisk) GetDiskId() string {
@@ -2309,7 +2407,7 @@ type Health struct {
 
 func (x *Health) Reset() {
 	*x = Health{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[29]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +2419,7 @@ func (x *Health) String() string {
 func (*Health) ProtoMessage() {}
 
 func (x *Health) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[29]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +2432,7 @@ func (x *Health) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Health.ProtoReflect.Descriptor instead.
 func (*Health) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{29}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Health) GetStatus() string {
@@ -2373,7 +2471,7 @@ type SourceHashes struct {
 
 func (x *SourceHashes) Reset() {
 	*x = SourceHashes{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[30]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2385,7 +2483,7 @@ func (x *SourceHashes) String() string {
 func (*SourceHashes) ProtoMessage() {}
 
 func (x *SourceHashes) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[30]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2398,7 +2496,7 @@ func (x *SourceHashes) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourceHashes.ProtoReflect.Descriptor instead.
 func (*SourceHashes) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{30}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SourceHashes) GetVmId() string {
@@ -2468,7 +2566,7 @@ type ResyncHashes struct {
 
 func (x *ResyncHashes) Reset() {
 	*x = ResyncHashes{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[31]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2480,7 +2578,7 @@ func (x *ResyncHashes) String() string {
 func (*ResyncHashes) ProtoMessage() {}
 
 func (x *ResyncHashes) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[31]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2493,7 +2591,7 @@ func (x *ResyncHashes) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResyncHashes.ProtoReflect.Descriptor instead.
 func (*ResyncHashes) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{31}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ResyncHashes) GetVmId() string {
@@ -2556,7 +2654,7 @@ type ErrorReport struct {
 
 func (x *ErrorReport) Reset() {
 	*x = ErrorReport{}
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[32]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2568,7 +2666,7 @@ func (x *ErrorReport) String() string {
 func (*ErrorReport) ProtoMessage() {}
 
 func (x *ErrorReport) ProtoReflect() protoreflect.Message {
-	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[32]
+	mi := &file_hvmigrate_hub_v1_hub_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2581,7 +2679,7 @@ func (x *ErrorReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorReport.ProtoReflect.Descriptor instead.
 func (*ErrorReport) Descriptor() ([]byte, []int) {
-	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{32}
+	return file_hvmigrate_hub_v1_hub_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ErrorReport) GetVmId() string {
@@ -2735,13 +2833,25 @@ const file_hvmigrate_hub_v1_hub_proto_rawDesc = "" +
 	"\rresync_hashes\x18\x10 \x01(\v2\x1e.hvmigrate.hub.v1.ResyncHashesH\x00R\fresyncHashesB\x06\n" +
 	"\x04kind\"3\n" +
 	"\tInventory\x12&\n" +
-	"\x03vms\x18\x01 \x03(\v2\x14.hvmigrate.hub.v1.VmR\x03vms\"w\n" +
+	"\x03vms\x18\x01 \x03(\v2\x14.hvmigrate.hub.v1.VmR\x03vms\"\xfb\x01\n" +
 	"\x02Vm\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n" +
 	"\vpower_state\x18\x03 \x01(\tR\n" +
 	"powerState\x12,\n" +
-	"\x05disks\x18\x04 \x03(\v2\x16.hvmigrate.hub.v1.DiskR\x05disks\"I\n" +
+	"\x05disks\x18\x04 \x03(\v2\x16.hvmigrate.hub.v1.DiskR\x05disks\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x05 \x01(\rR\n" +
+	"generation\x12\x14\n" +
+	"\x05vcpus\x18\x06 \x01(\rR\x05vcpus\x12!\n" +
+	"\fmemory_bytes\x18\a \x01(\x04R\vmemoryBytes\x12)\n" +
+	"\x04nics\x18\b \x03(\v2\x15.hvmigrate.hub.v1.NicR\x04nics\"[\n" +
+	"\x03Nic\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vswitch_name\x18\x02 \x01(\tR\n" +
+	"switchName\x12\x1f\n" +
+	"\vmac_address\x18\x03 \x01(\tR\n" +
+	"macAddress\"I\n" +
 	"\x04Disk\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
@@ -2828,7 +2938,7 @@ func file_hvmigrate_hub_v1_hub_proto_rawDescGZIP() []byte {
 }
 
 var file_hvmigrate_hub_v1_hub_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hvmigrate_hub_v1_hub_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_hvmigrate_hub_v1_hub_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_hvmigrate_hub_v1_hub_proto_goTypes = []any{
 	(ErrorReason)(0),                 // 0: hvmigrate.hub.v1.ErrorReason
 	(*RegisterRequest)(nil),          // 1: hvmigrate.hub.v1.RegisterRequest
@@ -2856,14 +2966,15 @@ var file_hvmigrate_hub_v1_hub_proto_goTypes = []any{
 	(*Event)(nil),                    // 23: hvmigrate.hub.v1.Event
 	(*Inventory)(nil),                // 24: hvmigrate.hub.v1.Inventory
 	(*Vm)(nil),                       // 25: hvmigrate.hub.v1.Vm
-	(*Disk)(nil),                     // 26: hvmigrate.hub.v1.Disk
-	(*Progress)(nil),                 // 27: hvmigrate.hub.v1.Progress
-	(*CycleManifest)(nil),            // 28: hvmigrate.hub.v1.CycleManifest
-	(*ManifestDisk)(nil),             // 29: hvmigrate.hub.v1.ManifestDisk
-	(*Health)(nil),                   // 30: hvmigrate.hub.v1.Health
-	(*SourceHashes)(nil),             // 31: hvmigrate.hub.v1.SourceHashes
-	(*ResyncHashes)(nil),             // 32: hvmigrate.hub.v1.ResyncHashes
-	(*ErrorReport)(nil),              // 33: hvmigrate.hub.v1.ErrorReport
+	(*Nic)(nil),                      // 26: hvmigrate.hub.v1.Nic
+	(*Disk)(nil),                     // 27: hvmigrate.hub.v1.Disk
+	(*Progress)(nil),                 // 28: hvmigrate.hub.v1.Progress
+	(*CycleManifest)(nil),            // 29: hvmigrate.hub.v1.CycleManifest
+	(*ManifestDisk)(nil),             // 30: hvmigrate.hub.v1.ManifestDisk
+	(*Health)(nil),                   // 31: hvmigrate.hub.v1.Health
+	(*SourceHashes)(nil),             // 32: hvmigrate.hub.v1.SourceHashes
+	(*ResyncHashes)(nil),             // 33: hvmigrate.hub.v1.ResyncHashes
+	(*ErrorReport)(nil),              // 34: hvmigrate.hub.v1.ErrorReport
 }
 var file_hvmigrate_hub_v1_hub_proto_depIdxs = []int32{
 	7,  // 0: hvmigrate.hub.v1.ConnectRequest.hello:type_name -> hvmigrate.hub.v1.Hello
@@ -2888,26 +2999,27 @@ var file_hvmigrate_hub_v1_hub_proto_depIdxs = []int32{
 	22, // 19: hvmigrate.hub.v1.ResyncRanges.sas:type_name -> hvmigrate.hub.v1.SasGrant
 	22, // 20: hvmigrate.hub.v1.RefreshSas.sas:type_name -> hvmigrate.hub.v1.SasGrant
 	24, // 21: hvmigrate.hub.v1.Event.inventory:type_name -> hvmigrate.hub.v1.Inventory
-	27, // 22: hvmigrate.hub.v1.Event.progress:type_name -> hvmigrate.hub.v1.Progress
-	28, // 23: hvmigrate.hub.v1.Event.cycle_manifest:type_name -> hvmigrate.hub.v1.CycleManifest
-	30, // 24: hvmigrate.hub.v1.Event.health:type_name -> hvmigrate.hub.v1.Health
-	33, // 25: hvmigrate.hub.v1.Event.error_report:type_name -> hvmigrate.hub.v1.ErrorReport
-	31, // 26: hvmigrate.hub.v1.Event.source_hashes:type_name -> hvmigrate.hub.v1.SourceHashes
-	32, // 27: hvmigrate.hub.v1.Event.resync_hashes:type_name -> hvmigrate.hub.v1.ResyncHashes
+	28, // 22: hvmigrate.hub.v1.Event.progress:type_name -> hvmigrate.hub.v1.Progress
+	29, // 23: hvmigrate.hub.v1.Event.cycle_manifest:type_name -> hvmigrate.hub.v1.CycleManifest
+	31, // 24: hvmigrate.hub.v1.Event.health:type_name -> hvmigrate.hub.v1.Health
+	34, // 25: hvmigrate.hub.v1.Event.error_report:type_name -> hvmigrate.hub.v1.ErrorReport
+	32, // 26: hvmigrate.hub.v1.Event.source_hashes:type_name -> hvmigrate.hub.v1.SourceHashes
+	33, // 27: hvmigrate.hub.v1.Event.resync_hashes:type_name -> hvmigrate.hub.v1.ResyncHashes
 	25, // 28: hvmigrate.hub.v1.Inventory.vms:type_name -> hvmigrate.hub.v1.Vm
-	26, // 29: hvmigrate.hub.v1.Vm.disks:type_name -> hvmigrate.hub.v1.Disk
-	29, // 30: hvmigrate.hub.v1.CycleManifest.disks:type_name -> hvmigrate.hub.v1.ManifestDisk
-	1,  // 31: hvmigrate.hub.v1.RegistrationService.Register:input_type -> hvmigrate.hub.v1.RegisterRequest
-	3,  // 32: hvmigrate.hub.v1.ProviderService.RenewCertificate:input_type -> hvmigrate.hub.v1.RenewCertificateRequest
-	5,  // 33: hvmigrate.hub.v1.ProviderService.Connect:input_type -> hvmigrate.hub.v1.ConnectRequest
-	2,  // 34: hvmigrate.hub.v1.RegistrationService.Register:output_type -> hvmigrate.hub.v1.RegisterResponse
-	4,  // 35: hvmigrate.hub.v1.ProviderService.RenewCertificate:output_type -> hvmigrate.hub.v1.RenewCertificateResponse
-	6,  // 36: hvmigrate.hub.v1.ProviderService.Connect:output_type -> hvmigrate.hub.v1.ConnectResponse
-	34, // [34:37] is the sub-list for method output_type
-	31, // [31:34] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	27, // 29: hvmigrate.hub.v1.Vm.disks:type_name -> hvmigrate.hub.v1.Disk
+	26, // 30: hvmigrate.hub.v1.Vm.nics:type_name -> hvmigrate.hub.v1.Nic
+	30, // 31: hvmigrate.hub.v1.CycleManifest.disks:type_name -> hvmigrate.hub.v1.ManifestDisk
+	1,  // 32: hvmigrate.hub.v1.RegistrationService.Register:input_type -> hvmigrate.hub.v1.RegisterRequest
+	3,  // 33: hvmigrate.hub.v1.ProviderService.RenewCertificate:input_type -> hvmigrate.hub.v1.RenewCertificateRequest
+	5,  // 34: hvmigrate.hub.v1.ProviderService.Connect:input_type -> hvmigrate.hub.v1.ConnectRequest
+	2,  // 35: hvmigrate.hub.v1.RegistrationService.Register:output_type -> hvmigrate.hub.v1.RegisterResponse
+	4,  // 36: hvmigrate.hub.v1.ProviderService.RenewCertificate:output_type -> hvmigrate.hub.v1.RenewCertificateResponse
+	6,  // 37: hvmigrate.hub.v1.ProviderService.Connect:output_type -> hvmigrate.hub.v1.ConnectResponse
+	35, // [35:38] is the sub-list for method output_type
+	32, // [32:35] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_hvmigrate_hub_v1_hub_proto_init() }
@@ -2952,7 +3064,7 @@ func file_hvmigrate_hub_v1_hub_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hvmigrate_hub_v1_hub_proto_rawDesc), len(file_hvmigrate_hub_v1_hub_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
