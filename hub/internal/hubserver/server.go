@@ -88,6 +88,9 @@ func (h *Hub) openState(ctx context.Context, dir string, handler stream.EventHan
 	h.reg = registry.New(rc, h.store, project, h.log.Named("registry"))
 	sc := stream.DefaultConfig()
 	sc.HeartbeatInterval, sc.DeadPeerTimeout = time.Duration(h.cfg.HeartbeatInterval), time.Duration(h.cfg.DeadPeerTimeout)
+	if h.ops != nil {
+		sc.OnConnect = h.ops.HostConnected
+	}
 	auth := hostAuth{reg: h.reg}
 	h.stream = stream.New(sc, h.store, auth.hostFromPeer, handler, h.log.Named("stream"))
 	h.reg.OnRevoke(h.stream.Disconnect)

@@ -32,8 +32,6 @@ func (s *Service) HandleEvent(ctx context.Context, hostID string, ev stream.Even
 			DiskHashes{Cycle: h.Cycle, ChunkBytes: int64(h.ChunkBytes), SHA256: h.SHA256})
 	case ev.ResyncHashes != nil:
 		err = s.onResyncHashes(ctx, ev.ResyncHashes)
-	case ev.IsInventory: // the stream stores it
-		err = s.onInventory(ctx, hostID)
 	default:
 		return nil
 	}

@@ -6,11 +6,16 @@ import (
 	"hvmigrate/hub/internal/state"
 )
 
-// onInventory issues the grants of the host's active VMs again. A provider
-// keeps the grants it was pushed in memory only and reports its inventory
-// first thing after it starts, so a restarted provider gets them back
-// here; the periodic inventory refreshes them as a side effect.
-func (s *Service) onInventory(ctx context.Context, hostID string) error {
+// HostConnected issues the grants of the host's active VMs again each
+// time the host's stream is established. A provider keeps the grants it
+// was pushed in memory only, so a restarted provider gets them back here.
+func (s *Service) HostConnected(ctx context.Context, hostID string) {
+	if err := s.regrant(ctx, hostID); err != nil && ctx.Err() == nil {
+		s.log.Warn("grants not re-sent to a connected host; the next renewal sends them", "host_id", hostID, "error", err)
+	}
+}
+
+func (s *Service) regrant(ctx context.Context, hostID string) error {
 	all, err := s.store.Replications(ctx)
 	if err != nil {
 		return err

@@ -29,6 +29,16 @@ const Protocol uint32 = 1
 const (
 	maxIDLen = 64
 	maxVMs   = 10000
+	// Per VM of an inventory: Hyper-V allows 68 network adapters and 260
+	// disks, 2048 virtual processors and 240 TB of memory.
+	maxNICs        = 128
+	maxDisks       = 512
+	maxVCPUs       = 4096
+	maxMemoryBytes = 1 << 48
+	// maxNameLen bounds VM, disk, NIC and switch names (bytes);
+	// maxShortLen bounds power states and MAC addresses.
+	maxNameLen  = 1024
+	maxShortLen = 64
 )
 
 var (
@@ -48,6 +58,10 @@ type Config struct {
 	// HelloTimeout bounds the wait for the host's first message.
 	HelloTimeout time.Duration
 	Now          func() time.Time
+	// OnConnect, when set, runs (in its own goroutine) each time a host's
+	// stream is established: a host that restarted has lost what the hub
+	// pushed to it only in memory.
+	OnConnect func(ctx context.Context, hostID string)
 }
 
 // DefaultConfig holds every default in one place.

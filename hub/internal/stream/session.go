@@ -61,6 +61,9 @@ func (s *Server) Connect(gs hubv1.ProviderService_ConnectServer) error {
 		return err
 	}
 	sess.log.Info("host connected")
+	if s.cfg.OnConnect != nil {
+		go s.cfg.OnConnect(ctx, hostID)
+	}
 	sess.poke()
 	err = s.loop(ctx, sess, in)
 	if ctx.Err() != nil {

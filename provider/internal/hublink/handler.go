@@ -67,7 +67,7 @@ func (h *Handler) HandleCommand(ctx context.Context, c hubclient.Command) error 
 	case c.DisableReplication != nil:
 		return h.disable(ctx, c.DisableReplication.VMID)
 	case c.Resync != nil:
-		return h.submit(ctx, c.Resync.VMID, replication.Resync{Reason: "requested by the hub"})
+		return h.submit(ctx, c.Resync.VMID, replication.Resync{})
 	case c.TestMigrate != nil:
 		return h.submit(ctx, c.TestMigrate.VMID, replication.TestMigrate{})
 	case c.Migrate != nil:

@@ -100,7 +100,7 @@ func TestHandler_commandsReachTheDriver(t *testing.T) {
 		want replication.Event
 	}{
 		{"disable", hubclient.Command{DisableReplication: &hubclient.VMCommand{VMID: testVM}}, replication.Disable{}},
-		{"resync", hubclient.Command{Resync: &hubclient.VMCommand{VMID: testVM}}, replication.Resync{Reason: "requested by the hub"}},
+		{"resync", hubclient.Command{Resync: &hubclient.VMCommand{VMID: testVM}}, replication.Resync{}},
 		{"test_migrate", hubclient.Command{TestMigrate: &hubclient.TestMigrate{VMID: testVM, RecoveryPointID: "3"}}, replication.TestMigrate{}},
 		{"migrate", hubclient.Command{Migrate: &hubclient.Migrate{VMID: testVM, ShutdownSource: true}}, replication.Migrate{Shutdown: true}},
 	}
