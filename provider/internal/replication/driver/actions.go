@@ -201,7 +201,11 @@ func sizeOf(paths []string) int64 {
 }
 
 func (l *vmLoop) report(ctx context.Context, a replication.Report) (replication.Event, error) {
-	err := l.call(ctx, func(ctx context.Context) error { return l.d.deps.Hub.ReportCycle(ctx, a.Manifest) })
+	// No call timeout: a report returns once the hub has stored the
+	// manifest, however long the hub is away; the cycle stays in flight
+	// meanwhile (no switch overlaps it), and the epoch's end (a resync,
+	// a disable) cancels the wait. A refusal still fails at once.
+	err := l.d.deps.Hub.ReportCycle(ctx, a.Manifest)
 	if err != nil {
 		return nil, fmt.Errorf("report cycle %d: %w", a.Manifest.Cycle, err)
 	}
