@@ -14,7 +14,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X hvmigrate/shared/version.release=$(VERSION)
 GOTEST_TIMEOUT ?= 30m
 
-.PHONY: all deps build generate check-generate lint fmt-check vet test unit windows fuzz-short bench demo clean setup packages check-packages
+.PHONY: integration all deps build generate check-generate lint fmt-check vet test unit windows fuzz-short bench demo clean setup packages check-packages
 
 all: build
 
@@ -52,6 +52,7 @@ fmt-check:
 
 vet:
 	go vet ./...
+	go vet -tags integration ./integration/...
 
 lint: fmt-check vet ## gofmt, go vet, buf lint and buf format
 	buf lint
@@ -60,13 +61,17 @@ lint: fmt-check vet ## gofmt, go vet, buf lint and buf format
 unit: ## go test -race over the module, every external-tool skip turned into a failure
 	HVM_TEST_NOSKIP=1 go test -race -timeout $(GOTEST_TIMEOUT) ./...
 
+integration: ## the end-to-end suites: the whole system as real processes (LONG=1 for the long mode)
+	HVM_TEST_NOSKIP=1 go test -tags integration -count=1 -v -timeout 45m ./integration/e2e/ 2>&1 | \
+		grep -vE 'testing\.go:[0-9]+: azurite:' ; exit $${PIPESTATUS[0]}
+
 windows: ## the Windows build compiles
 	GOOS=windows GOARCH=amd64 go build ./...
 
 fuzz-short: ## every fuzz target for a short run
 	@scripts/fuzz-short.sh
 
-test: deps lint check-generate unit windows fuzz-short check-packages ## everything CI runs
+test: deps lint check-generate unit windows fuzz-short check-packages integration ## everything CI runs
 
 bench: deps ## benchmark scripts; each prints its figures beside a baseline from the same run
 	@for b in bench/*.sh; do [ -x "$$b" ] || continue; echo "== $$b"; "$$b"; done

@@ -135,7 +135,7 @@ wait_for "$work/agent.log" "agent serving"
 read -r -a provider_args <<<"$(service_args hvm-provider)"
 echo "    (the demo asks the provider for inventory every second and caps every cycle interval at 6 s)"
 "$root/opt/hvmigrate/bin/hvm-provider" run "${provider_args[@]}" --inventory-every 1s --interval-cap 6s >"$work/provider.log" 2>&1 & pids+=($!)
-until_true 30 "the host's VMs at the hub" bash -c '[ "$("$0" vm list -o json | grep -c "\"name\"")" -ge 2 ]' "$bin/hvmctl"
+until_true 30 "the host's VMs at the hub" bash -c '[ "$("$0" vm list -o json | grep -c "\"power_state\"")" -ge 2 ]' "$bin/hvmctl"
 hvmctl host list | indent hvmctl
 hvmctl vm list | indent hvmctl
 
