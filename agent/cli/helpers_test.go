@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 
 	"hvmigrate/agent/cli"
 	"hvmigrate/integration/azurite"
+	"hvmigrate/shared/testenv"
 	"hvmigrate/shared/vhdx"
 )
 
@@ -85,22 +84,8 @@ func (p *proc) waitFor(t *testing.T, s string) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a process's output while it runs.
+type syncBuffer = testenv.Buffer
 
 // countingProxy forwards TCP connections to upstream and counts the bytes
 // clients send, so tests can bound what a resumed transfer resends.

@@ -17,7 +17,6 @@ import (
 	"hvmigrate/integration/azurite"
 	"hvmigrate/integration/simhost"
 	"hvmigrate/provider/internal/host/simhost/simhosttest"
-	"hvmigrate/provider/internal/hubclient"
 	"hvmigrate/provider/internal/replication/store"
 )
 
@@ -41,13 +40,7 @@ func (h *hubProc) applied() uint64 {
 func TestRun_hubMode_replicatesThroughTheHub(t *testing.T) {
 	srv := azurite.Start(t)
 	hub := startHub(t, srv)
-	hub.ctl("project", "create", "proj")
-	keyFile := filepath.Join(t.TempDir(), "key.json")
-	hub.ctl("key", "create", "--project", "proj", "--valid", "1h", "--out", keyFile)
-	idDir := filepath.Join(t.TempDir(), "identity")
-	if _, err := hubclient.Register(context.Background(), keyFile, idDir); err != nil {
-		t.Fatalf("register: %v", err)
-	}
+	idDir, _ := hub.registerHost()
 	sim := simhosttest.Start(t)
 	vm := createVM(t, sim)
 	agentSock := startAgent(t, srv)

@@ -21,7 +21,6 @@ import (
 	"hvmigrate/integration/azurite"
 	"hvmigrate/integration/simhost"
 	"hvmigrate/provider/internal/host/simhost/simhosttest"
-	"hvmigrate/provider/internal/hubclient"
 )
 
 const resyncDisk = 8 << 20
@@ -35,13 +34,7 @@ const resyncDisk = 8 << 20
 func TestRun_hubMode_resyncSendsOnlyDifferingChunks(t *testing.T) {
 	srv := azurite.Start(t)
 	hub := startHub(t, srv)
-	hub.ctl("project", "create", "proj")
-	keyFile := filepath.Join(t.TempDir(), "key.json")
-	hub.ctl("key", "create", "--project", "proj", "--valid", "1h", "--out", keyFile)
-	idDir := filepath.Join(t.TempDir(), "identity")
-	if _, err := hubclient.Register(context.Background(), keyFile, idDir); err != nil {
-		t.Fatalf("register: %v", err)
-	}
+	idDir, _ := hub.registerHost()
 	sim := simhosttest.Start(t)
 	vm := resyncVM(t, sim)
 	agentSock := startAgent(t, srv)

@@ -47,6 +47,21 @@ func startHub(t *testing.T, srv *azurite.Server) *hubProc {
 	return h
 }
 
+// registerHost creates a project and a key and registers a host with it,
+// returning the identity directory and the host id.
+func (h *hubProc) registerHost() (string, string) {
+	h.t.Helper()
+	h.ctl("project", "create", "proj")
+	keyFile := filepath.Join(h.t.TempDir(), "key.json")
+	h.ctl("key", "create", "--project", "proj", "--valid", "1h", "--out", keyFile)
+	idDir := filepath.Join(h.t.TempDir(), "identity")
+	id, err := hubclient.Register(context.Background(), keyFile, idDir)
+	if err != nil {
+		h.t.Fatalf("register: %v", err)
+	}
+	return idDir, id.HostID
+}
+
 // ctl runs hvmctl against the hub and returns its output.
 func (h *hubProc) ctl(args ...string) string {
 	h.t.Helper()
@@ -177,13 +192,7 @@ func TestRun_hubMode_flags(t *testing.T) {
 func TestRun_hubMode_reportsInventory(t *testing.T) {
 	srv := azurite.Start(t)
 	hub := startHub(t, srv)
-	hub.ctl("project", "create", "proj")
-	keyFile := filepath.Join(t.TempDir(), "key.json")
-	hub.ctl("key", "create", "--project", "proj", "--valid", "1h", "--out", keyFile)
-	idDir := filepath.Join(t.TempDir(), "identity")
-	if _, err := hubclient.Register(context.Background(), keyFile, idDir); err != nil {
-		t.Fatalf("register: %v", err)
-	}
+	idDir, _ := hub.registerHost()
 	sim := simhosttest.Start(t)
 	vm := createVM(t, sim)
 	agentSock := startAgent(t, srv)

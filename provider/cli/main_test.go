@@ -1,18 +1,17 @@
 package cli_test
 
 import (
-	"bytes"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	agentcli "hvmigrate/agent/cli"
 	hubcli "hvmigrate/hub/cli"
 	"hvmigrate/provider/cli"
+	"hvmigrate/shared/testenv"
 )
 
 // playVar makes the test binary play a real hvm-hub, hvm-agent or
@@ -31,22 +30,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects a process's output while it runs.
+type syncBuffer = testenv.Buffer
 
 // proc is a child process the test binary plays.
 type proc struct {

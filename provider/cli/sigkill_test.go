@@ -23,7 +23,6 @@ import (
 	"hvmigrate/integration/simhost"
 	"hvmigrate/provider/internal/agentclient"
 	"hvmigrate/provider/internal/host/simhost/simhosttest"
-	"hvmigrate/provider/internal/hubclient"
 	"hvmigrate/provider/internal/replication"
 	"hvmigrate/provider/internal/replication/store"
 	"hvmigrate/shared/units"
@@ -130,18 +129,12 @@ type killRig struct {
 func newKillRig(t *testing.T) *killRig {
 	srv := azurite.Start(t)
 	k := &killRig{t: t, srv: srv, hub: startHub(t, srv), copied: map[string]agentclient.Job{}}
-	k.hub.ctl("project", "create", "proj")
-	keyFile := filepath.Join(t.TempDir(), "key.json")
-	k.hub.ctl("key", "create", "--project", "proj", "--valid", "1h", "--out", keyFile)
-	idDir := filepath.Join(t.TempDir(), "identity")
-	id, err := hubclient.Register(context.Background(), keyFile, idDir)
-	if err != nil {
-		t.Fatalf("register: %v", err)
-	}
-	k.hostID = id.HostID
+	idDir, hostID := k.hub.registerHost()
+	k.hostID = hostID
 	k.sim = simhosttest.Start(t)
 	k.vm = createThreeDiskVM(t, k.sim)
 	agentSock := startAgent(t, srv)
+	var err error
 	if k.agent, err = agentclient.Dial(agentSock); err != nil {
 		t.Fatal(err)
 	}

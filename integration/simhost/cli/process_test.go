@@ -1,14 +1,12 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"hvmigrate/integration/simhost/cli"
 	"hvmigrate/integration/simhost/client"
 	"hvmigrate/shared/hrl"
+	"hvmigrate/shared/testenv"
 	"hvmigrate/shared/vhdx"
 )
 
@@ -79,22 +78,8 @@ func (p *proc) wait(t *testing.T) int {
 	return p.cmd.ProcessState.ExitCode()
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects a process's output while it runs.
+type syncBuffer = testenv.Buffer
 
 // paths returns a VM directory and a socket path short enough for unix
 // sockets.

@@ -1,18 +1,17 @@
 package agentclient_test
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	agentcli "hvmigrate/agent/cli"
 	providercli "hvmigrate/provider/cli"
+	"hvmigrate/shared/testenv"
 )
 
 // playVar makes the test binary play a real hvm-agent or hvm-provider
@@ -88,22 +87,8 @@ func (p *proc) wait(t *testing.T) int {
 	return p.cmd.ProcessState.ExitCode()
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects a process's output while it runs.
+type syncBuffer = testenv.Buffer
 
 func socketPath(t *testing.T) string {
 	t.Helper()

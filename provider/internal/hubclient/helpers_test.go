@@ -20,6 +20,7 @@ import (
 	"hvmigrate/hub/ctl"
 	"hvmigrate/provider/internal/hubclient"
 	"hvmigrate/shared/identity"
+	"hvmigrate/shared/testenv"
 )
 
 // playVar makes the test binary play a real hvm-hub process.
@@ -32,22 +33,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects a process's output while it runs.
+type syncBuffer = testenv.Buffer
 
 // proc is a child process whose output the test can wait on.
 type proc struct {

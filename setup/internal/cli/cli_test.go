@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"hvmigrate/setup/internal/cli"
 	"hvmigrate/setup/internal/payload"
 	"hvmigrate/shared/cmdline"
+	"hvmigrate/shared/testenv"
 )
 
 // playVar makes the test binary play a real hvm-hub or hvm-provider.
@@ -216,19 +216,5 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects a process's output while it runs.
+type syncBuffer = testenv.Buffer

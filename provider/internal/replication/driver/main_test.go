@@ -1,15 +1,14 @@
 package driver_test
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	agentcli "hvmigrate/agent/cli"
+	"hvmigrate/shared/testenv"
 )
 
 // playVar makes the test binary play a real hvm-agent process.
@@ -62,19 +61,5 @@ func (p *agentProc) kill() {
 	<-p.done
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects a process's output while it runs.
+type syncBuffer = testenv.Buffer
