@@ -28,12 +28,11 @@ type CopyDisk struct {
 	Threads    int
 }
 
-// DeleteCheckpoint merges the generation's checkpoint back; after a
-// resync it also acknowledges the resync to the host. Yields
-// CheckpointDeleted.
+// DeleteCheckpoint merges the generation's checkpoint back. Yields
+// CheckpointDeleted. (A host's lost-track flag is acknowledged when the
+// checkpoint is made, see PrepareCheckpoint.)
 type DeleteCheckpoint struct {
-	Generation  uint64
-	Acknowledge bool
+	Generation uint64
 }
 
 // StartTracking turns change tracking back on. Yields nothing.

@@ -95,7 +95,7 @@ func (s *State) checkpointCreated(e CheckpointCreated) ([]Action, error) {
 func (s *State) copyActions() []Action {
 	switch s.CopyStage {
 	case StageMerging:
-		return []Action{DeleteCheckpoint{Generation: s.Generation, Acknowledge: s.Phase == PhaseResyncing}}
+		return []Action{DeleteCheckpoint{Generation: s.Generation}}
 	case StageReporting:
 		return []Action{Report{Manifest: s.baseManifest()}}
 	}

@@ -83,7 +83,7 @@ func TestConfigNext_copyTransitions(t *testing.T) {
 			}},
 		{"last disk done merges", toCopyingD1(), CopyDone{Generation: 1, DiskID: "d1", Total: 9, Object: "b1"}, PhaseInitialReplication, []string{"delete_checkpoint"},
 			func(t *testing.T, s State, acts []Action) {
-				if s.CopyStage != StageMerging || acts[0].(DeleteCheckpoint).Acknowledge {
+				if s.CopyStage != StageMerging || acts[0].(DeleteCheckpoint).Generation != 1 {
 					t.Errorf("stage %s action %+v", s.CopyStage, acts[0])
 				}
 			}},
@@ -107,11 +107,11 @@ func TestConfigNext_copyTransitions(t *testing.T) {
 				}
 			}},
 		{"resync checkpoint", toResyncRequired(), CheckpointCreated{Generation: 2, Frozen: frozen()}, PhaseResyncing, []string{"resync_disk"}, nil},
-		{"resync merge acknowledges", append(toResyncing(), CopyDone{Generation: 2, DiskID: "d0", Total: 1, Object: "r0"}),
+		{"resync merge", append(toResyncing(), CopyDone{Generation: 2, DiskID: "d0", Total: 1, Object: "r0"}),
 			CopyDone{Generation: 2, DiskID: "d1", Total: 1, Object: "r1"}, PhaseResyncing, []string{"delete_checkpoint"},
 			func(t *testing.T, _ State, acts []Action) {
-				if !acts[0].(DeleteCheckpoint).Acknowledge {
-					t.Error("resync merge does not acknowledge the resync")
+				if acts[0].(DeleteCheckpoint).Generation != 2 {
+					t.Errorf("delete_checkpoint %+v, want generation 2", acts[0])
 				}
 			}},
 		{"source lost in resync resyncs again", toResyncing(), SourceLost{Reason: "bad"}, PhaseResyncRequired, []string{"prepare_checkpoint", "health"}, nil},

@@ -118,18 +118,25 @@ func (l *vmLoop) prepareCheckpoint(ctx context.Context, a replication.PrepareChe
 		}
 		var err error
 		cp, err = h.CreateCheckpoint(ctx, vmID, true)
-		if !errors.Is(err, host.ErrCheckpointExists) {
+		if errors.Is(err, host.ErrCheckpointExists) {
+			// A checkpoint left by an earlier attempt: merge it and start over.
+			if err := h.DeleteCheckpoint(ctx, vmID); err != nil {
+				return err
+			}
+			if err := ignore(h.StopTracking(ctx, vmID, true), host.ErrTrackingOff); err != nil {
+				return err
+			}
+			cp, err = h.CreateCheckpoint(ctx, vmID, true)
+		}
+		if err != nil {
 			return err
 		}
-		// A checkpoint left by an earlier attempt: merge it and start over.
-		if err := h.DeleteCheckpoint(ctx, vmID); err != nil {
-			return err
-		}
-		if err := ignore(h.StopTracking(ctx, vmID, true), host.ErrTrackingOff); err != nil {
-			return err
-		}
-		cp, err = h.CreateCheckpoint(ctx, vmID, true)
-		return err
+		// The copy or resync reads the frozen disks, which hold every write
+		// the host may have lost track of before this instant; writes after
+		// it go to the new log chain. So the host's loss is acknowledged
+		// here, not when the copy ends: a loss after the checkpoint (a
+		// tracker crash during the copy) must stay raised and resync again.
+		return h.AcknowledgeResync(ctx, vmID)
 	})
 	if err != nil {
 		return nil, err
@@ -140,13 +147,7 @@ func (l *vmLoop) prepareCheckpoint(ctx context.Context, a replication.PrepareChe
 func (l *vmLoop) deleteCheckpoint(ctx context.Context, a replication.DeleteCheckpoint) (replication.Event, error) {
 	h, vmID := l.d.deps.Host, l.vmID
 	err := l.hostCall(ctx, func(ctx context.Context) error {
-		if err := ignore(h.DeleteCheckpoint(ctx, vmID), host.ErrNoCheckpoint); err != nil {
-			return err
-		}
-		if a.Acknowledge {
-			return h.AcknowledgeResync(ctx, vmID)
-		}
-		return nil
+		return ignore(h.DeleteCheckpoint(ctx, vmID), host.ErrNoCheckpoint)
 	})
 	if err != nil {
 		return nil, err
