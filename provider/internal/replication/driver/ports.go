@@ -88,17 +88,34 @@ type LinkAgent struct{ Link *agentclient.Link }
 
 var _ Agent = LinkAgent{}
 
-func (l LinkAgent) client() (*agentclient.Client, error) {
-	c, _, ok := l.Link.Current()
-	if !ok {
-		return nil, fmt.Errorf("%w: no session", agentclient.ErrUnavailable)
+// agentWait bounds how long a call waits for the agent to come back: a
+// restarted agent is back within seconds, and failing at once would send
+// the VM into the failure backoff (minutes, growing) for a blip.
+const agentWait = 30 * time.Second
+
+// client returns the live session's client, waiting up to agentWait for
+// one while the agent restarts.
+func (l LinkAgent) client(ctx context.Context) (*agentclient.Client, error) {
+	timer := time.NewTimer(agentWait)
+	defer timer.Stop()
+	for {
+		changed := l.Link.Changed()
+		if c, _, ok := l.Link.Current(); ok {
+			return c, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: no session: %w", agentclient.ErrUnavailable, ctx.Err())
+		case <-timer.C:
+			return nil, fmt.Errorf("%w: no session for %s", agentclient.ErrUnavailable, agentWait)
+		}
 	}
-	return c, nil
 }
 
 // StartInitialCopy implements Agent.
 func (l LinkAgent) StartInitialCopy(ctx context.Context, spec agentclient.InitialCopy) (agentclient.Job, error) {
-	c, err := l.client()
+	c, err := l.client(ctx)
 	if err != nil {
 		return agentclient.Job{}, err
 	}
@@ -107,7 +124,7 @@ func (l LinkAgent) StartInitialCopy(ctx context.Context, spec agentclient.Initia
 
 // StartCycleUpload implements Agent.
 func (l LinkAgent) StartCycleUpload(ctx context.Context, spec agentclient.CycleUpload) (agentclient.Job, error) {
-	c, err := l.client()
+	c, err := l.client(ctx)
 	if err != nil {
 		return agentclient.Job{}, err
 	}
@@ -116,7 +133,7 @@ func (l LinkAgent) StartCycleUpload(ctx context.Context, spec agentclient.CycleU
 
 // WatchJob implements Agent.
 func (l LinkAgent) WatchJob(ctx context.Context, id string, fn func(agentclient.Job) error) (agentclient.Job, error) {
-	c, err := l.client()
+	c, err := l.client(ctx)
 	if err != nil {
 		return agentclient.Job{}, err
 	}
@@ -125,7 +142,7 @@ func (l LinkAgent) WatchJob(ctx context.Context, id string, fn func(agentclient.
 
 // CancelJob implements Agent.
 func (l LinkAgent) CancelJob(ctx context.Context, id string) (agentclient.Job, error) {
-	c, err := l.client()
+	c, err := l.client(ctx)
 	if err != nil {
 		return agentclient.Job{}, err
 	}
@@ -134,7 +151,7 @@ func (l LinkAgent) CancelJob(ctx context.Context, id string) (agentclient.Job, e
 
 // ListJobs implements Agent.
 func (l LinkAgent) ListJobs(ctx context.Context, vmID string) ([]agentclient.Job, error) {
-	c, err := l.client()
+	c, err := l.client(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +160,7 @@ func (l LinkAgent) ListJobs(ctx context.Context, vmID string) ([]agentclient.Job
 
 // SetThrottle implements Agent.
 func (l LinkAgent) SetThrottle(ctx context.Context, t agentclient.Throttle) (agentclient.Throttle, units.Bandwidth, error) {
-	c, err := l.client()
+	c, err := l.client(ctx)
 	if err != nil {
 		return agentclient.Throttle{}, 0, err
 	}
@@ -152,7 +169,7 @@ func (l LinkAgent) SetThrottle(ctx context.Context, t agentclient.Throttle) (age
 
 // HashDisk implements hublink's Hasher on the live agent session.
 func (l LinkAgent) HashDisk(ctx context.Context, path string, chunkBytes int64, fn func(first int64, hashes []string) error) (int64, error) {
-	c, err := l.client()
+	c, err := l.client(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -161,7 +178,7 @@ func (l LinkAgent) HashDisk(ctx context.Context, path string, chunkBytes int64, 
 
 // StartResyncUpload implements ResyncAgent.
 func (l LinkAgent) StartResyncUpload(ctx context.Context, spec agentclient.ResyncUpload) (agentclient.Job, error) {
-	c, err := l.client()
+	c, err := l.client(ctx)
 	if err != nil {
 		return agentclient.Job{}, err
 	}
