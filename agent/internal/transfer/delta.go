@@ -84,12 +84,7 @@ func (s *deltaSource) produce(w io.Writer) error {
 		}
 		s.prog.Done.Add(n)
 	}
-	if err := dw.Close(); err != nil {
-		return err
-	}
-	ws := dw.Stats()
-	s.prog.SavedCompression.Store(max(0, ws.BytesIn-ws.BytesOut))
-	return nil
+	return closeDelta(dw, s.prog)
 }
 
 func (s *deltaSource) close() {
@@ -108,4 +103,14 @@ func parseID(s string) (delta.ID, error) {
 	}
 	copy(id[:], b)
 	return id, nil
+}
+
+// closeDelta finishes a delta object and records what compression saved.
+func closeDelta(dw *delta.Writer, prog *upload.Progress) error {
+	if err := dw.Close(); err != nil {
+		return err
+	}
+	ws := dw.Stats()
+	prog.SavedCompression.Store(max(0, ws.BytesIn-ws.BytesOut))
+	return nil
 }

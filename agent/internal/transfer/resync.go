@@ -139,12 +139,7 @@ func (s *resyncSource) produce(w io.Writer) error {
 		}
 		s.prog.Done.Add(n)
 	}
-	if err := dw.Close(); err != nil {
-		return err
-	}
-	ws := dw.Stats()
-	s.prog.SavedCompression.Store(max(0, ws.BytesIn-ws.BytesOut))
-	return nil
+	return closeDelta(dw, s.prog)
 }
 
 // isZero reports whether p holds only zero bytes.
