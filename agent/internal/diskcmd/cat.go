@@ -55,8 +55,17 @@ func catSparse(ctx context.Context, img vdisk.Image, f *os.File, o Options) erro
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
-	if err := f.Truncate(base); err != nil {
+	// Cut old bytes past base only when there are some: on ext4, shrinking
+	// a file to zero (even an empty one) marks it for a flush of every
+	// dirty page at close, which doubled the time of a cat into a new file.
+	fi, err := f.Stat()
+	if err != nil {
 		return fmt.Errorf("output: %w", err)
+	}
+	if fi.Size() > base {
+		if err := f.Truncate(base); err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
 	}
 	if err := f.Truncate(base + img.Size()); err != nil {
 		return fmt.Errorf("output: %w", err)

@@ -16,8 +16,10 @@ type Options struct {
 	Readers   int // concurrent ReadAt calls
 }
 
-// DefaultOptions holds the defaults: 4 MiB chunks, 4 readers.
-func DefaultOptions() Options { return Options{ChunkSize: 4 << 20, Readers: 4} }
+// DefaultOptions holds the defaults: 1 MiB chunks, 4 readers. A 1 MiB
+// chunk is still in the CPU cache when it is written out or hashed; with
+// 4 MiB chunks `disk cat` took a fifth longer.
+func DefaultOptions() Options { return Options{ChunkSize: 1 << 20, Readers: 4} }
 
 // chunk is one piece of the disk on its way from the reader to the sink.
 type chunk struct {
