@@ -63,6 +63,29 @@ func (o *options) connect() (*session, error) {
 	return &session{hub: hub, conn: conn, api: adminv1.NewAdminServiceClient(conn)}, nil
 }
 
+// rpc is an admin call as a method expression, such as
+// adminv1.AdminServiceClient.ListHosts.
+type rpc[Req, Resp any] func(adminv1.AdminServiceClient, context.Context, Req, ...grpc.CallOption) (Resp, error)
+
+// call connects to the hub, makes one call bounded by callTimeout and
+// closes the connection. An error the hub returns is explained in terms
+// of subject.
+func call[Req, Resp any](o *options, parent context.Context, subject string, method rpc[Req, Resp], req Req) (Resp, error) {
+	var zero Resp
+	s, err := o.connect()
+	if err != nil {
+		return zero, err
+	}
+	defer s.close()
+	ctx, cancel := s.ctx(parent)
+	defer cancel()
+	resp, err := method(s.api, ctx, req)
+	if err != nil {
+		return zero, s.explain(err, subject)
+	}
+	return resp, nil
+}
+
 func (s *session) close() { s.conn.Close() }
 
 func (s *session) ctx(parent context.Context) (context.Context, context.CancelFunc) {

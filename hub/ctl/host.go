@@ -54,16 +54,9 @@ func newHostCommand(o *options) *cobra.Command {
 		Short: "List registered hosts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), project, adminv1.AdminServiceClient.ListHosts, &adminv1.ListHostsRequest{Project: project})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.ListHosts(ctx, &adminv1.ListHostsRequest{Project: project})
-			if err != nil {
-				return s.explain(err, project)
 			}
 			t, out := hostTable(), []hostJSON{}
 			for _, h := range resp.GetHosts() {
@@ -79,16 +72,9 @@ func newHostCommand(o *options) *cobra.Command {
 		Short: "Revoke a host: its certificate is refused from now on and its stream ends",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), args[0], adminv1.AdminServiceClient.RevokeHost, &adminv1.RevokeHostRequest{Id: args[0]})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.RevokeHost(ctx, &adminv1.RevokeHostRequest{Id: args[0]})
-			if err != nil {
-				return s.explain(err, args[0])
 			}
 			t := hostTable()
 			addHost(t, resp.GetHost())
@@ -106,17 +92,10 @@ func newThrottleCommand(o *options) *cobra.Command {
 		Short: "Set a host's upload limits (bits per second, 0 = unlimited)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := o.connect()
+			req.HostId = args[0]
+			resp, err := call(o, cmd.Context(), args[0], adminv1.AdminServiceClient.SetThrottle, req)
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			req.HostId = args[0]
-			resp, err := s.api.SetThrottle(ctx, req)
-			if err != nil {
-				return s.explain(err, args[0])
 			}
 			t := &table{header: []string{"HOST", "COMMAND"}}
 			t.add(args[0], resp.GetCommandId())
@@ -186,16 +165,9 @@ func newVMCommand(o *options) *cobra.Command {
 		Short: "List the VM inventory",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), host, adminv1.AdminServiceClient.ListVms, &adminv1.ListVmsRequest{HostId: host})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.ListVms(ctx, &adminv1.ListVmsRequest{HostId: host})
-			if err != nil {
-				return s.explain(err, host)
 			}
 			t := &table{header: []string{"ID", "NAME", "HOST", "POWER", "GEN", "VCPUS", "MEMORY", "NICS", "DISKS", "SIZE"}}
 			out := []vmJSON{}

@@ -64,16 +64,9 @@ func newKeyCreateCommand(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), project, adminv1.AdminServiceClient.CreateRegistrationKey, &adminv1.CreateRegistrationKeyRequest{Project: project, ValidSeconds: int64(d / time.Second)})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.CreateRegistrationKey(ctx, &adminv1.CreateRegistrationKeyRequest{Project: project, ValidSeconds: int64(d / time.Second)})
-			if err != nil {
-				return s.explain(err, project)
 			}
 			k := resp.GetKey()
 			path := firstOf(out, fmt.Sprintf("hvm-key-%s.json", k.GetId()[:8]))
@@ -101,16 +94,9 @@ func newKeyListCommand(o *options) *cobra.Command {
 		Short: "List registration keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), project, adminv1.AdminServiceClient.ListRegistrationKeys, &adminv1.ListRegistrationKeysRequest{Project: project})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.ListRegistrationKeys(ctx, &adminv1.ListRegistrationKeysRequest{Project: project})
-			if err != nil {
-				return s.explain(err, project)
 			}
 			t, out := keyTable(), []keyJSON{}
 			for _, k := range resp.GetKeys() {
@@ -130,16 +116,9 @@ func newKeyRevokeCommand(o *options) *cobra.Command {
 		Short: "Revoke a registration key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), args[0], adminv1.AdminServiceClient.RevokeRegistrationKey, &adminv1.RevokeRegistrationKeyRequest{Id: args[0]})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.RevokeRegistrationKey(ctx, &adminv1.RevokeRegistrationKeyRequest{Id: args[0]})
-			if err != nil {
-				return s.explain(err, args[0])
 			}
 			t := keyTable()
 			addKey(t, resp.GetKey())

@@ -26,16 +26,9 @@ func newProjectCommand(o *options) *cobra.Command {
 		Short: "Create a project",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), args[0], adminv1.AdminServiceClient.CreateProject, &adminv1.CreateProjectRequest{Name: args[0]})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.CreateProject(ctx, &adminv1.CreateProjectRequest{Name: args[0]})
-			if err != nil {
-				return s.explain(err, args[0])
 			}
 			p := resp.GetProject()
 			t := &table{header: []string{"ID", "NAME", "CREATED"}}
@@ -47,16 +40,9 @@ func newProjectCommand(o *options) *cobra.Command {
 		Short: "List projects",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), "", adminv1.AdminServiceClient.ListProjects, &adminv1.ListProjectsRequest{})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.ListProjects(ctx, &adminv1.ListProjectsRequest{})
-			if err != nil {
-				return s.explain(err, "")
 			}
 			t := &table{header: []string{"ID", "NAME", "CREATED"}}
 			out := []projectJSON{}

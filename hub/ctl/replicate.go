@@ -47,12 +47,8 @@ func newReplicateCommand(o *options) *cobra.Command {
 		Short: "Start replicating a VM (by id or name) with a policy",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.vmCall(cmd, args[0], func(s *session) (*adminv1.VmStatus, error) {
-				ctx, cancel := s.ctx(cmd.Context())
-				defer cancel()
-				resp, err := s.api.EnableReplication(ctx, &adminv1.EnableReplicationRequest{Vm: args[0], Policy: pf.proto()})
-				return resp.GetStatus(), err
-			})
+			return vmCall(o, cmd, args[0], adminv1.AdminServiceClient.EnableReplication,
+				&adminv1.EnableReplicationRequest{Vm: args[0], Policy: pf.proto()})
 		},
 	}
 	pf.add(enable)
@@ -61,12 +57,7 @@ func newReplicateCommand(o *options) *cobra.Command {
 		Short: "Stop replicating a VM; its replicas and recovery points stay",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.vmCall(cmd, args[0], func(s *session) (*adminv1.VmStatus, error) {
-				ctx, cancel := s.ctx(cmd.Context())
-				defer cancel()
-				resp, err := s.api.DisableReplication(ctx, &adminv1.DisableReplicationRequest{Vm: args[0]})
-				return resp.GetStatus(), err
-			})
+			return vmCall(o, cmd, args[0], adminv1.AdminServiceClient.DisableReplication, &adminv1.DisableReplicationRequest{Vm: args[0]})
 		},
 	}
 	cmd.AddCommand(enable, disable)
@@ -79,27 +70,18 @@ func newResyncCommand(o *options) *cobra.Command {
 		Short: "Compare a VM's source and replica disks and resend what differs",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.vmCall(cmd, args[0], func(s *session) (*adminv1.VmStatus, error) {
-				ctx, cancel := s.ctx(cmd.Context())
-				defer cancel()
-				resp, err := s.api.ResyncVm(ctx, &adminv1.ResyncVmRequest{Vm: args[0]})
-				return resp.GetStatus(), err
-			})
+			return vmCall(o, cmd, args[0], adminv1.AdminServiceClient.ResyncVm, &adminv1.ResyncVmRequest{Vm: args[0]})
 		},
 	}
 }
 
-// vmCall connects, runs call and prints the VM status it returns.
-func (o *options) vmCall(cmd *cobra.Command, vm string, call func(*session) (*adminv1.VmStatus, error)) error {
-	s, err := o.connect()
+// vmCall makes one call about vm and prints the VM status it returns.
+func vmCall[Req any, Resp interface{ GetStatus() *adminv1.VmStatus }](o *options, cmd *cobra.Command, vm string, method rpc[Req, Resp], req Req) error {
+	resp, err := call(o, cmd.Context(), vm, method, req)
 	if err != nil {
 		return err
 	}
-	defer s.close()
-	st, err := call(s)
-	if err != nil {
-		return s.explain(err, vm)
-	}
+	st := resp.GetStatus()
 	t := statusTable()
 	addStatus(t, st)
 	return o.emit(cmd.OutOrStdout(), statusOut(st), t)
@@ -112,16 +94,9 @@ func newRecoveryPointsCommand(o *options) *cobra.Command {
 		Short: "List a VM's recovery points, oldest first; the cycle is the point's id",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), args[0], adminv1.AdminServiceClient.ListRecoveryPoints, &adminv1.ListRecoveryPointsRequest{Vm: args[0]})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.ListRecoveryPoints(ctx, &adminv1.ListRecoveryPointsRequest{Vm: args[0]})
-			if err != nil {
-				return s.explain(err, args[0])
 			}
 			t := &table{header: []string{"ID", "TAKEN", "CONSISTENCY", "DISKS"}}
 			out := []pointJSON{}

@@ -103,19 +103,17 @@ func newStatusCommand(o *options) *cobra.Command {
 			if len(args) == 1 {
 				vm = args[0]
 			}
-			s, err := o.connect()
-			if err != nil {
-				return err
-			}
-			defer s.close()
 			if watch {
+				s, err := o.connect()
+				if err != nil {
+					return err
+				}
+				defer s.close()
 				return s.watch(cmd, vm)
 			}
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.GetStatus(ctx, &adminv1.GetStatusRequest{Vm: vm})
+			resp, err := call(o, cmd.Context(), vm, adminv1.AdminServiceClient.GetStatus, &adminv1.GetStatusRequest{Vm: vm})
 			if err != nil {
-				return s.explain(err, vm)
+				return err
 			}
 			t, out := statusTable(), []statusJSON{}
 			for _, v := range resp.GetVms() {

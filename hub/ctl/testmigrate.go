@@ -28,16 +28,9 @@ that imports the disks as managed disks and creates the VM). Replication goes on
 Remove it with "hvmctl test-migrate cleanup VM".`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), args[0], adminv1.AdminServiceClient.TestMigrateVm, &adminv1.TestMigrateVmRequest{Vm: args[0], Point: point})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.TestMigrateVm(ctx, &adminv1.TestMigrateVmRequest{Vm: args[0], Point: point})
-			if err != nil {
-				return s.explain(err, args[0])
 			}
 			t := &table{header: []string{"RUN", "POINT", "CONTAINER", "BLOB"}}
 			for _, b := range resp.GetBlobs() {
@@ -53,16 +46,9 @@ Remove it with "hvmctl test-migrate cleanup VM".`,
 		Short: "Delete every test migration of a VM",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), args[0], adminv1.AdminServiceClient.CleanupTestMigration, &adminv1.CleanupTestMigrationRequest{Vm: args[0]})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.CleanupTestMigration(ctx, &adminv1.CleanupTestMigrationRequest{Vm: args[0]})
-			if err != nil {
-				return s.explain(err, args[0])
 			}
 			t := &table{header: []string{"VM", "DELETED BLOBS"}}
 			t.add(args[0], fmt.Sprint(resp.GetDeletedBlobs()))

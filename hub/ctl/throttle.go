@@ -35,16 +35,9 @@ func newTopThrottleCommand(o *options) *cobra.Command {
 			if len(args) == 1 {
 				host = args[0]
 			}
-			s, err := o.connect()
+			resp, err := call(o, cmd.Context(), host, adminv1.AdminServiceClient.ListThrottles, &adminv1.ListThrottlesRequest{HostId: host})
 			if err != nil {
 				return err
-			}
-			defer s.close()
-			ctx, cancel := s.ctx(cmd.Context())
-			defer cancel()
-			resp, err := s.api.ListThrottles(ctx, &adminv1.ListThrottlesRequest{HostId: host})
-			if err != nil {
-				return s.explain(err, host)
 			}
 			t := &table{header: []string{"HOST", "WORK HOURS", "WORK LIMIT", "OFF-HOURS LIMIT", "SET"}}
 			out := []throttleJSON{}

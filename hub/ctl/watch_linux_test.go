@@ -5,6 +5,7 @@ package ctl
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -61,12 +62,13 @@ func TestWatchView_drawsBarsOnATerminal(t *testing.T) {
 	clock := time.Unix(1_700_000_000, 0)
 	v := newWatchView(context.Background(), secondary, func() time.Time { return clock })
 	const total = 100 << 20
-	for i, done := range []uint64{10 << 20, 50 << 20, 80 << 20} {
+	for i, pct := range []uint64{10, 50, 80} {
 		clock = clock.Add(time.Second)
-		v.update(watchStatus(done, total, uint64(i), "initial_copy"))
-		time.Sleep(200 * time.Millisecond)
+		v.update(watchStatus(pct*total/100, total, uint64(i), "initial_copy"))
+		// Each state must be drawn before the next replaces it; a fixed
+		// sleep was too short on a loaded machine.
+		waitScreen(t, &screen, fmt.Sprintf("%d %%", pct))
 	}
-	waitScreen(t, &screen, "80 %")
 	clock = clock.Add(time.Second)
 	v.update(watchStatus(total, total, 3, "replicating"))
 	waitScreen(t, &screen, "cycle 3")
