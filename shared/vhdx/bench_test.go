@@ -102,13 +102,3 @@ func BenchmarkReadAt(b *testing.B) {
 		}
 	}
 }
-
-func TestExtents_2TiB_underOneSecond(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
-	r := testing.Benchmark(func(b *testing.B) { benchmarkExtents(b, miB) })
-	if r.NsPerOp() > 1e9 {
-		t.Fatalf("extents of a 2 TiB disk with 1 MiB blocks took %d ns", r.NsPerOp())
-	}
-}
