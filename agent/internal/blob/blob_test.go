@@ -3,12 +3,11 @@ package blob_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"hash/crc64"
 	"testing"
-	"time"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/shared/storeerr"
 )
 
 func TestChecksum_azurePolynomial(t *testing.T) {
@@ -26,27 +25,6 @@ func TestChecksum_azurePolynomial(t *testing.T) {
 	}
 }
 
-func TestError_classAndText(t *testing.T) {
-	err := fmt.Errorf("upload: %w", &blob.Error{Op: "write pages", Name: "d.vhd", Status: 503, Code: "ServerBusy",
-		Class: blob.ErrThrottled, RetryAfter: 2 * time.Second, Err: errors.New("busy")})
-	if !errors.Is(err, blob.ErrThrottled) || !blob.Retryable(err) || blob.RetryAfter(err) != 2*time.Second {
-		t.Fatalf("class lost: %v", err)
-	}
-	if want := "upload: write pages d.vhd: status 503 ServerBusy: throttled by storage: busy"; err.Error() != want {
-		t.Fatalf("text %q", err.Error())
-	}
-	for _, c := range []error{blob.ErrNotFound, blob.ErrExists, blob.ErrDenied, blob.ErrInvalid, blob.ErrConditionNotMet} {
-		if blob.Retryable(&blob.Error{Class: c}) {
-			t.Errorf("%v is retryable", c)
-		}
-	}
-	for _, c := range []error{blob.ErrThrottled, blob.ErrTransient, blob.ErrChecksum} {
-		if !blob.Retryable(&blob.Error{Class: c}) {
-			t.Errorf("%v is not retryable", c)
-		}
-	}
-}
-
 func TestCheckPageWrite(t *testing.T) {
 	tests := []struct {
 		off, n int64
@@ -57,7 +35,7 @@ func TestCheckPageWrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		err := blob.CheckPageWrite("d", tt.off, tt.n)
-		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, blob.ErrInvalid)) {
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, storeerr.ErrInvalid)) {
 			t.Errorf("CheckPageWrite(%d, %d) = %v", tt.off, tt.n, err)
 		}
 	}

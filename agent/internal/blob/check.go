@@ -1,17 +1,21 @@
 package blob
 
-import "context"
+import (
+	"context"
+
+	"hvmigrate/shared/storeerr"
+)
 
 // CheckPageWrite validates a Put Page range before it is sent.
 func CheckPageWrite(name string, off, n int64) error {
 	const op = "write pages"
 	switch {
 	case off < 0 || off%PageSize != 0:
-		return Invalid(op, name, "offset %d is not a non-negative multiple of %d", off, PageSize)
+		return storeerr.Invalid(op, name, "offset %d is not a non-negative multiple of %d", off, PageSize)
 	case n <= 0 || n%PageSize != 0:
-		return Invalid(op, name, "length %d is not a positive multiple of %d", n, PageSize)
+		return storeerr.Invalid(op, name, "length %d is not a positive multiple of %d", n, PageSize)
 	case n > MaxPutPage:
-		return Invalid(op, name, "length %d exceeds %d", n, MaxPutPage)
+		return storeerr.Invalid(op, name, "length %d exceeds %d", n, MaxPutPage)
 	}
 	return nil
 }
@@ -19,7 +23,7 @@ func CheckPageWrite(name string, off, n int64) error {
 // CheckClear validates a Clear Pages range.
 func CheckClear(name string, off, n int64) error {
 	if off < 0 || off%PageSize != 0 || n <= 0 || n%PageSize != 0 {
-		return Invalid("clear pages", name, "range %d+%d is not page aligned", off, n)
+		return storeerr.Invalid("clear pages", name, "range %d+%d is not page aligned", off, n)
 	}
 	return nil
 }
@@ -27,7 +31,7 @@ func CheckClear(name string, off, n int64) error {
 // CheckPageBlobSize validates the size of a new page blob.
 func CheckPageBlobSize(name string, size int64) error {
 	if size < 0 || size%PageSize != 0 {
-		return Invalid("create page blob", name, "size %d is not a multiple of %d", size, PageSize)
+		return storeerr.Invalid("create page blob", name, "size %d is not a multiple of %d", size, PageSize)
 	}
 	return nil
 }
@@ -35,7 +39,7 @@ func CheckPageBlobSize(name string, size int64) error {
 // CheckBlockID validates a block ID.
 func CheckBlockID(name, id string) error {
 	if id == "" || len(id) > MaxBlockIDLen {
-		return Invalid("stage block", name, "block id length %d not in 1..%d", len(id), MaxBlockIDLen)
+		return storeerr.Invalid("stage block", name, "block id length %d not in 1..%d", len(id), MaxBlockIDLen)
 	}
 	return nil
 }
@@ -44,15 +48,15 @@ func CheckBlockID(name, id string) error {
 // control characters, no trailing dot or slash.
 func CheckName(op, name string) error {
 	if name == "" || len(name) > 1024 {
-		return Invalid(op, name, "blob name length %d not in 1..1024", len(name))
+		return storeerr.Invalid(op, name, "blob name length %d not in 1..1024", len(name))
 	}
 	for _, r := range name {
 		if r < 0x20 || r == 0x7f || r == '\\' {
-			return Invalid(op, name, "blob name has a forbidden character %q", r)
+			return storeerr.Invalid(op, name, "blob name has a forbidden character %q", r)
 		}
 	}
 	if last := name[len(name)-1]; last == '.' || last == '/' {
-		return Invalid(op, name, "blob name ends with %q", last)
+		return storeerr.Invalid(op, name, "blob name ends with %q", last)
 	}
 	return nil
 }

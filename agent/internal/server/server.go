@@ -17,12 +17,12 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
-	"hvmigrate/agent/internal/blob"
 	"hvmigrate/agent/internal/chunkhash"
 	"hvmigrate/agent/internal/hostlimits"
 	"hvmigrate/agent/internal/jobs"
 	"hvmigrate/agent/internal/service"
 	agentv1 "hvmigrate/shared/gen/hvmigrate/agent/v1"
+	"hvmigrate/shared/storeerr"
 	"hvmigrate/shared/units"
 )
 
@@ -126,9 +126,9 @@ func reasonOf(err error) agentv1.ErrorReason {
 		return agentv1.ErrorReason_ERROR_REASON_SOURCE_MISSING
 	case errors.Is(err, jobs.ErrSourceCorrupt):
 		return agentv1.ErrorReason_ERROR_REASON_SOURCE_CORRUPT
-	case errors.Is(err, blob.ErrDenied):
+	case errors.Is(err, storeerr.ErrDenied):
 		return agentv1.ErrorReason_ERROR_REASON_STORAGE_AUTH
-	case blob.Retryable(err):
+	case storeerr.Retryable(err):
 		return agentv1.ErrorReason_ERROR_REASON_STORAGE_UNAVAILABLE
 	}
 	return agentv1.ErrorReason_ERROR_REASON_UNSPECIFIED

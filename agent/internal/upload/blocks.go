@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/shared/storeerr"
 )
 
 // BlockStore is what an object upload needs of storage.
@@ -72,7 +73,7 @@ func (o *Object) Run(ctx context.Context) error {
 		return err
 	}
 	err = o.Store.CommitBlocks(ctx, o.Blob, ids)
-	if errors.Is(err, blob.ErrExists) {
+	if errors.Is(err, storeerr.ErrExists) {
 		// Every block is ours and staged, and the name is this job's alone:
 		// an earlier commit landed and its answer was lost. The SAS cannot
 		// read the object back to compare; the hub verifies every object

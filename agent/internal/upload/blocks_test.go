@@ -12,6 +12,7 @@ import (
 
 	"hvmigrate/agent/internal/blob"
 	"hvmigrate/agent/internal/blob/mem"
+	"hvmigrate/shared/storeerr"
 )
 
 type memBlockJournal struct {
@@ -107,7 +108,7 @@ func TestObject_Run_resumesAndCommitsOnce(t *testing.T) {
 		if !errors.Is(err, errCrash) {
 			t.Fatal(err)
 		}
-		if _, err := st.Properties(context.Background(), "cycle-7"); !errors.Is(err, blob.ErrNotFound) {
+		if _, err := st.Properties(context.Background(), "cycle-7"); !errors.Is(err, storeerr.ErrNotFound) {
 			t.Fatalf("round %d: a partial object is visible: %v", round, err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/shared/storeerr"
 	"hvmigrate/shared/vdisk"
 )
 
@@ -103,7 +104,7 @@ func (c *Copy) Run(ctx context.Context) error {
 	}
 	dataSize := roundUp(c.Image.Size(), 1<<20)
 	err = c.Store.CreatePageBlob(ctx, c.Blob, dataSize+int64(len(c.Footer)))
-	if errors.Is(err, blob.ErrExists) {
+	if errors.Is(err, storeerr.ErrExists) {
 		// The hub creates each replica before it grants write access to it,
 		// or this copy created it in an earlier run. A write-only SAS cannot
 		// read the size back to compare, and need not: the name is this

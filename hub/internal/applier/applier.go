@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 	"hvmigrate/shared/vhd"
 )
 
@@ -117,7 +118,7 @@ func (a *Applier) replicaState(ctx context.Context, vm *VMCycle, d *DiskCycle) (
 	}
 	p, err := a.store.Properties(ctx, d.ReplicaBlob, "")
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, storeerr.ErrNotFound):
 		return fail("replica page blob not found", err)
 	case err != nil:
 		return 0, fmt.Errorf("replica of disk %x: %w", d.DiskID, err)

@@ -14,6 +14,7 @@ import (
 	"hvmigrate/hub/internal/storage/mem"
 	"hvmigrate/integration/azurite"
 	"hvmigrate/shared/delta"
+	"hvmigrate/shared/storeerr"
 )
 
 // runRandomCycles applies random cycles in order and, after each, records
@@ -195,8 +196,8 @@ func runStaleApplier(t *testing.T, e *env) {
 	e.apply(n2)
 	close(p.release)
 	err := <-errc
-	if !errors.Is(err, applier.ErrFenced) || !errors.Is(err, storage.ErrConditionNotMet) {
-		t.Fatalf("stale applier: %v, want ErrFenced and storage.ErrConditionNotMet", err)
+	if !errors.Is(err, applier.ErrFenced) || !errors.Is(err, storeerr.ErrConditionNotMet) {
+		t.Fatalf("stale applier: %v, want ErrFenced and storeerr.ErrConditionNotMet", err)
 	}
 	t.Logf("stale applier refused: %v", err)
 	e.checkReplicas(n2)

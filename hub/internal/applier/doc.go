@@ -20,7 +20,7 @@
 //   - Two appliers cannot interleave cycles. The storage service evaluates
 //     the condition when it executes each request, so once one applier has
 //     raised a disk to N, every write a stale applier still sends for N (or
-//     an older cycle) fails with storage.ErrConditionNotMet, however long it
+//     an older cycle) fails with storeerr.ErrConditionNotMet, however long it
 //     was paused and whatever it had already checked.
 //
 // The residual race: two appliers that both find a disk at N-1 and apply

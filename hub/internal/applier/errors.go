@@ -21,7 +21,7 @@ var (
 	// ErrReplica: a replica page blob is missing or has the wrong shape.
 	ErrReplica = errors.New("replica disk unusable")
 	// ErrFenced: another applier moved the replica's sequence number past
-	// this one's cycle; the error also matches storage.ErrConditionNotMet.
+	// this one's cycle; the error also matches storeerr.ErrConditionNotMet.
 	ErrFenced = errors.New("replica fenced by a newer applier")
 	// ErrRequest: the VMCycle itself is malformed.
 	ErrRequest = errors.New("invalid apply request")

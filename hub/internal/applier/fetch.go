@@ -10,6 +10,7 @@ import (
 
 	"hvmigrate/hub/internal/storage"
 	"hvmigrate/shared/delta"
+	"hvmigrate/shared/storeerr"
 )
 
 // spooled is one verified delta object in a local file.
@@ -55,7 +56,7 @@ func (a *Applier) fetch(ctx context.Context, vm *VMCycle, d *DiskCycle, res *Res
 	}
 	p, err := a.store.Properties(ctx, d.DeltaBlob, "")
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, storeerr.ErrNotFound):
 		return nil, &DiskError{VMID: vm.VMID, DiskID: d.DiskID, Cycle: vm.Cycle, Class: ErrObjectMissing,
 			Reason: "no delta object " + d.DeltaBlob}
 	case err != nil:
@@ -180,7 +181,7 @@ func (a *Applier) copyObject(ctx context.Context, name string, sp *spooled) erro
 func (a *Applier) copyRange(ctx context.Context, name string, sp *spooled, buf []byte, off, n int64) error {
 	var err error
 	for range fetchAttempts {
-		if err = a.copyOnce(ctx, name, sp, buf, off, n); err == nil || !storage.Retryable(err) || ctx.Err() != nil {
+		if err = a.copyOnce(ctx, name, sp, buf, off, n); err == nil || !storeerr.Retryable(err) || ctx.Err() != nil {
 			return err
 		}
 	}

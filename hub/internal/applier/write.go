@@ -9,6 +9,7 @@ import (
 
 	"hvmigrate/hub/internal/storage"
 	"hvmigrate/shared/delta"
+	"hvmigrate/shared/storeerr"
 )
 
 // diskWriter applies one verified object to one replica with bounded
@@ -143,7 +144,7 @@ func (w *diskWriter) progress(n int64) {
 
 // classify turns a fence refusal into ErrFenced and names the disk.
 func (w *diskWriter) classify(err error) error {
-	if errors.Is(err, storage.ErrConditionNotMet) {
+	if errors.Is(err, storeerr.ErrConditionNotMet) {
 		return &DiskError{VMID: w.vm.VMID, DiskID: w.d.DiskID, Cycle: w.vm.Cycle, Class: ErrFenced,
 			Reason: fmt.Sprintf("replica's sequence number is past %d", w.vm.Cycle-1), Err: err}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"hvmigrate/hub/internal/storage"
 	"hvmigrate/shared/delta"
+	"hvmigrate/shared/storeerr"
 )
 
 // Snapshot metadata keys that tag the snapshots this package takes.
@@ -146,7 +147,7 @@ func (m *Manager) snapshot(ctx context.Context, vm delta.ID, cycle uint64, d Dis
 		return "", err
 	}
 	if err := m.checkAt(ctx, d.Blob, id, cycle); err != nil {
-		if derr := m.blobs.DeleteSnapshot(ctx, d.Blob, id); derr != nil && !errors.Is(derr, storage.ErrNotFound) {
+		if derr := m.blobs.DeleteSnapshot(ctx, d.Blob, id); derr != nil && !errors.Is(derr, storeerr.ErrNotFound) {
 			m.log.Warn("delete wrong snapshot", "blob", d.Blob, "error", derr)
 		}
 		return "", err

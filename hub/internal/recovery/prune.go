@@ -8,6 +8,7 @@ import (
 
 	"hvmigrate/hub/internal/storage"
 	"hvmigrate/shared/delta"
+	"hvmigrate/shared/storeerr"
 )
 
 // Prune deletes the points of a VM that the policy no longer keeps, and
@@ -41,7 +42,7 @@ func (m *Manager) remove(ctx context.Context, p Point) error {
 	}
 	for _, d := range p.Disks {
 		err := m.blobs.DeleteSnapshot(ctx, d.Blob, d.Snapshot)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err != nil && !errors.Is(err, storeerr.ErrNotFound) {
 			return fmt.Errorf("delete snapshot of point %d disk %x: %w", p.Cycle, d.DiskID, err)
 		}
 	}
@@ -78,7 +79,7 @@ func (m *Manager) Sweep(ctx context.Context, vm delta.ID, blobs []string) (int, 
 			if !m.orphan(vm, b, s, known) {
 				continue
 			}
-			if err := m.blobs.DeleteSnapshot(ctx, b, s.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			if err := m.blobs.DeleteSnapshot(ctx, b, s.ID); err != nil && !errors.Is(err, storeerr.ErrNotFound) {
 				return n, err
 			}
 			n++

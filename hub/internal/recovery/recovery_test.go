@@ -15,6 +15,7 @@ import (
 	"hvmigrate/hub/internal/storage"
 	"hvmigrate/hub/internal/storage/mem"
 	"hvmigrate/shared/delta"
+	"hvmigrate/shared/storeerr"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -162,7 +163,7 @@ func TestManager_Record_interrupted_reusesSnapshots(t *testing.T) {
 	fail := true
 	f := newFixture(t, mem.Config{Before: func(c mem.Call) error {
 		if fail && c.Op == "create snapshot" && c.Name == "hvm/r/1.vhd" {
-			return &storage.Error{Op: c.Op, Class: storage.ErrTransient}
+			return &storeerr.Error{Op: c.Op, Class: storeerr.ErrTransient}
 		}
 		return nil
 	}})

@@ -11,9 +11,9 @@ import (
 	"strconv"
 
 	"hvmigrate/hub/internal/state"
-	"hvmigrate/hub/internal/storage"
 	"hvmigrate/hub/internal/stream"
 	"hvmigrate/shared/delta"
+	"hvmigrate/shared/storeerr"
 )
 
 // KindResync is the operation kind of a disk's chunk-hash resync.
@@ -143,7 +143,7 @@ func (s *Service) answerResync(ctx context.Context, rec diskResync) error {
 		return err
 	}
 	runs, err := s.diffChunks(ctx, pd, diskSize(r, canonical(rec.DiskID)), rec.Hashes)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storeerr.ErrNotFound) {
 		return s.resyncFullCopy(ctx, r, rec, "the replica is gone")
 	}
 	if err != nil {

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"hvmigrate/hub/internal/state"
-	"hvmigrate/hub/internal/storage"
 	"hvmigrate/shared/delta"
+	"hvmigrate/shared/storeerr"
 )
 
 // Operation kinds.
@@ -136,7 +136,7 @@ func (s *Service) copyPoint(ctx context.Context, r state.Replication, p state.Re
 		}
 		name := dst(diskID)
 		err = s.blobs.CopySnapshot(ctx, pd.Blob, pd.Snapshot, full(ctr, name))
-		if err != nil && !errors.Is(err, storage.ErrExists) {
+		if err != nil && !errors.Is(err, storeerr.ErrExists) {
 			return fmt.Errorf("copy disk %s of point %d: %w", pd.DiskID, p.Cycle, err)
 		}
 		def.Disks = append(def.Disks, DefinitionDisk{ID: pd.DiskID, Name: diskName(r, pd.DiskID), SizeBytes: diskSize(r, pd.DiskID),
@@ -157,7 +157,7 @@ func (s *Service) writeDefinition(ctx context.Context, ctr, prefix string, def V
 	}
 	for name, body := range map[string][]byte{"vm.json": vmJSON, "template.json": tmpl} {
 		err := s.blobs.Upload(ctx, full(ctr, prefix+name), bytes.NewReader(body))
-		if err != nil && !errors.Is(err, storage.ErrExists) {
+		if err != nil && !errors.Is(err, storeerr.ErrExists) {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 	}
@@ -177,7 +177,7 @@ func (s *Service) CleanupTestMigration(ctx context.Context, vmRef string) (int, 
 	}
 	ctr := s.layout.ReplicasContainer(r.ProjectID)
 	blobs, err := s.blobs.List(ctx, full(ctr, "testmigrate/"+hexID(vmID)+"/"))
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err != nil && !errors.Is(err, storeerr.ErrNotFound) {
 		return 0, err
 	}
 	for _, b := range blobs {

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"strings"
+
+	"hvmigrate/shared/storeerr"
 )
 
 // maxNameLen bounds a blob name (container and path).
@@ -13,19 +15,19 @@ const maxNameLen = 1024 + 64
 func SplitName(op, name string) (ctr, blob string, err error) {
 	ctr, blob, ok := strings.Cut(name, "/")
 	if !ok || blob == "" || len(name) > maxNameLen {
-		return "", "", Invalid(op, name, "name must be container/blob")
+		return "", "", storeerr.Invalid(op, name, "name must be container/blob")
 	}
 	if err := checkContainer(op, name, ctr); err != nil {
 		return "", "", err
 	}
 	for _, seg := range strings.Split(blob, "/") {
 		if seg == "" || seg == "." || seg == ".." {
-			return "", "", Invalid(op, name, "empty or dot segment in blob name")
+			return "", "", storeerr.Invalid(op, name, "empty or dot segment in blob name")
 		}
 	}
 	for _, r := range blob {
 		if r < 0x20 || r == 0x7f || r == '\\' {
-			return "", "", Invalid(op, name, "control character or backslash in blob name")
+			return "", "", storeerr.Invalid(op, name, "control character or backslash in blob name")
 		}
 	}
 	return ctr, blob, nil
@@ -35,7 +37,7 @@ func SplitName(op, name string) (ctr, blob string, err error) {
 func SplitPrefix(op, prefix string) (ctr, rest string, err error) {
 	ctr, rest, ok := strings.Cut(prefix, "/")
 	if !ok {
-		return "", "", Invalid(op, prefix, "prefix must start with container/")
+		return "", "", storeerr.Invalid(op, prefix, "prefix must start with container/")
 	}
 	return ctr, rest, checkContainer(op, prefix, ctr)
 }
@@ -43,11 +45,11 @@ func SplitPrefix(op, prefix string) (ctr, rest string, err error) {
 // checkContainer checks a container name.
 func checkContainer(op, name, ctr string) error {
 	if len(ctr) < 3 || len(ctr) > 63 || ctr[0] == '-' || ctr[len(ctr)-1] == '-' {
-		return Invalid(op, name, "container name length or hyphen")
+		return storeerr.Invalid(op, name, "container name length or hyphen")
 	}
 	for _, r := range ctr {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return Invalid(op, name, "container name character %q", r)
+			return storeerr.Invalid(op, name, "container name character %q", r)
 		}
 	}
 	return nil
@@ -56,7 +58,7 @@ func checkContainer(op, name, ctr string) error {
 // CheckPageBlobSize checks the size of a new page blob.
 func CheckPageBlobSize(op, name string, size int64) error {
 	if size <= 0 || size%PageSize != 0 {
-		return Invalid(op, name, "page blob size %d is not a positive multiple of %d", size, PageSize)
+		return storeerr.Invalid(op, name, "page blob size %d is not a positive multiple of %d", size, PageSize)
 	}
 	return nil
 }
@@ -65,9 +67,9 @@ func CheckPageBlobSize(op, name string, size int64) error {
 func CheckPut(op, name string, off, n int64) error {
 	switch {
 	case off < 0 || off%PageSize != 0 || n%PageSize != 0 || n <= 0:
-		return Invalid(op, name, "range %d+%d is not page aligned", off, n)
+		return storeerr.Invalid(op, name, "range %d+%d is not page aligned", off, n)
 	case n > MaxPutPage:
-		return Invalid(op, name, "range of %d bytes is above %d", n, MaxPutPage)
+		return storeerr.Invalid(op, name, "range of %d bytes is above %d", n, MaxPutPage)
 	}
 	return nil
 }
@@ -75,7 +77,7 @@ func CheckPut(op, name string, off, n int64) error {
 // CheckClear checks the range of one Clear Pages call.
 func CheckClear(op, name string, off, n int64) error {
 	if off < 0 || off%PageSize != 0 || n%PageSize != 0 || n <= 0 {
-		return Invalid(op, name, "range %d+%d is not page aligned", off, n)
+		return storeerr.Invalid(op, name, "range %d+%d is not page aligned", off, n)
 	}
 	return nil
 }

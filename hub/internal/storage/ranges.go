@@ -3,6 +3,8 @@ package storage
 import (
 	"cmp"
 	"slices"
+
+	"hvmigrate/shared/storeerr"
 )
 
 // Range is the byte range [Off, Off+N) of a blob.
@@ -17,9 +19,9 @@ func (r Range) End() int64 { return r.Off + r.N }
 func CheckPageRanges(op, name string, off, n int64, limit int) error {
 	switch {
 	case off < 0 || off%PageSize != 0 || n%PageSize != 0 || n <= 0:
-		return Invalid(op, name, "window %d+%d is not page aligned", off, n)
+		return storeerr.Invalid(op, name, "window %d+%d is not page aligned", off, n)
 	case limit <= 0:
-		return Invalid(op, name, "limit %d is not positive", limit)
+		return storeerr.Invalid(op, name, "limit %d is not positive", limit)
 	}
 	return nil
 }

@@ -37,7 +37,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,6 +48,8 @@ import (
 
 	"hvmigrate/agent/internal/blob"
 	"hvmigrate/shared/secret"
+	"hvmigrate/shared/storeerr"
+	"hvmigrate/shared/storehttp"
 )
 
 var _ blob.Store = (*Store)(nil)
@@ -56,7 +57,7 @@ var _ blob.Store = (*Store)(nil)
 // Sentinel errors of New and the transport.
 var (
 	// ErrForeignHost: a SAS URL or request is not for the configured endpoint.
-	ErrForeignHost = errors.New("storage URL is not on the configured account endpoint")
+	ErrForeignHost = storehttp.ErrForeignHost
 	// ErrBadSAS: the SAS URL is malformed or has no signature.
 	ErrBadSAS = errors.New("malformed SAS URL")
 )
@@ -97,6 +98,10 @@ func DefaultConfig() Config {
 	}
 }
 
+// Doer sends one HTTP request: the SDK's transporter interface, and what a
+// fault-injecting wrapper implements.
+type Doer = storehttp.Doer
+
 // Store is a blob.Store on one container (or one blob) reached through a SAS.
 type Store struct {
 	container *container.Client
@@ -109,8 +114,10 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	tc := storehttp.Config{Host: target.host, RootCAs: cfg.RootCAs, Proxy: cfg.Proxy,
+		DialTimeout: cfg.DialTimeout, Wrap: cfg.WrapTransport}
 	opts := &container.ClientOptions{ClientOptions: azcore.ClientOptions{
-		Transport: newTransport(cfg, target.host),
+		Transport: storehttp.NewTransport(tc, storehttp.NewClient(tc)),
 		Retry: policy.RetryOptions{
 			MaxRetries: cfg.MaxRetries,
 			TryTimeout: cfg.TryTimeout,
@@ -145,7 +152,7 @@ func parseSAS(endpoint, sasURL string) (sasTarget, error) {
 	if u.Scheme != "https" || u.User != nil || u.Fragment != "" {
 		return sasTarget{}, fmt.Errorf("%w: must be https without user info", ErrBadSAS)
 	}
-	if hostPort(u) != hostPort(ep) {
+	if storehttp.HostPort(u) != storehttp.HostPort(ep) {
 		return sasTarget{}, fmt.Errorf("%w: SAS host %s, endpoint %s", ErrForeignHost, u.Host, ep.Host)
 	}
 	prefix := strings.TrimSuffix(ep.Path, "/") + "/"
@@ -159,16 +166,7 @@ func parseSAS(endpoint, sasURL string) (sasTarget, error) {
 	ctr, blobName, _ := strings.Cut(rest, "/")
 	c := *u
 	c.Path, c.RawPath = prefix+ctr, ""
-	return sasTarget{host: hostPort(ep), containerURL: c.String(), blob: blobName}, nil
-}
-
-// hostPort returns the lower-case host with the port made explicit.
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = "443"
-	}
-	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	return sasTarget{host: storehttp.HostPort(ep), containerURL: c.String(), blob: blobName}, nil
 }
 
 // checkName refuses names a blob SAS does not cover.
@@ -177,7 +175,7 @@ func (s *Store) checkName(op, name string) error {
 		return err
 	}
 	if s.onlyBlob != "" && name != s.onlyBlob {
-		return &blob.Error{Op: op, Name: name, Class: blob.ErrDenied, Err: errors.New("the SAS covers another blob")}
+		return &storeerr.Error{Op: op, Name: name, Class: storeerr.ErrDenied, Err: errors.New("the SAS covers another blob")}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/shared/storeerr"
 )
 
 // StageBlock implements blob.Store.
@@ -23,11 +24,11 @@ func (s *Store) StageBlock(ctx context.Context, name, id string, p blob.Payload)
 		return err
 	}
 	if p.Size <= 0 || p.Size > blob.MaxStageBlock {
-		return blob.Invalid(op, name, "block of %d bytes", p.Size)
+		return storeerr.Invalid(op, name, "block of %d bytes", p.Size)
 	}
 	_, err := s.container.NewBlockBlobClient(name).StageBlock(ctx, encodeID(id), newBody(p),
 		&blockblob.StageBlockOptions{TransactionalValidation: azblob.TransferValidationTypeCRC64(p.CRC64)})
-	return mapErr(ctx, op, name, err)
+	return storeerr.FromSDK(ctx, op, name, err)
 }
 
 // CommitBlocks implements blob.Store. The commit carries If-None-Match: *;
@@ -47,7 +48,7 @@ func (s *Store) CommitBlocks(ctx context.Context, name string, ids []string) err
 	}
 	bb := s.container.NewBlockBlobClient(name)
 	_, err := bb.CommitBlockList(ctx, enc, &blockblob.CommitBlockListOptions{AccessConditions: ifNoneMatchAny()})
-	err = mapErr(ctx, op, name, err)
+	err = storeerr.FromSDK(ctx, op, name, err)
 	if !isConflict(err) {
 		return err
 	}
@@ -58,7 +59,7 @@ func (s *Store) CommitBlocks(ctx context.Context, name string, ids []string) err
 	case same:
 		return nil
 	default:
-		return &blob.Error{Op: op, Name: name, Status: 409, Class: blob.ErrExists,
+		return &storeerr.Error{Op: op, Name: name, Status: 409, Class: storeerr.ErrExists,
 			Err: errors.New("the blob exists with another block list")}
 	}
 }
@@ -87,5 +88,5 @@ func encodeID(id string) string {
 
 // isConflict reports whether err says the blob already exists.
 func isConflict(err error) bool {
-	return errors.Is(err, blob.ErrExists) || errors.Is(err, blob.ErrConditionNotMet)
+	return errors.Is(err, storeerr.ErrExists) || errors.Is(err, storeerr.ErrConditionNotMet)
 }

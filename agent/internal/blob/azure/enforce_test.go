@@ -19,6 +19,7 @@ import (
 	"hvmigrate/agent/internal/blob"
 	"hvmigrate/agent/internal/blob/azure"
 	"hvmigrate/integration/azurite"
+	"hvmigrate/shared/storeerr"
 )
 
 // These tests record what the emulator enforces. They assert the observed
@@ -77,7 +78,7 @@ func TestAzurite_ifNoneMatchOnCommit(t *testing.T) {
 	_, raw := bb.CommitBlockList(ctx, []string{"YmxvY2stMDAwMDAx"}, &blockblob.CommitBlockListOptions{
 		AccessConditions: &azblob.AccessConditions{ModifiedAccessConditions: &azblob.ModifiedAccessConditions{IfNoneMatch: to.Ptr(azcore.ETagAny)}}})
 	t.Logf("raw answer of the service: %s", code(raw))
-	if !errors.Is(err, blob.ErrExists) {
+	if !errors.Is(err, storeerr.ErrExists) {
 		t.Fatalf("err = %v, want ErrExists", err)
 	}
 	got, _ := s.ReadBlob(ctx, "o")
@@ -131,14 +132,14 @@ func TestAzurite_createOnlySAS(t *testing.T) {
 	t.Logf("create-only SAS, Put Page: %s", code(ps.WritePages(ctx, "p", 0, blob.NewPayload(make([]byte, 512)))))
 	_, err = ps.Properties(ctx, "p")
 	t.Logf("create-only SAS, Get Properties: %s", code(err))
-	if !errors.Is(err, blob.ErrDenied) {
+	if !errors.Is(err, storeerr.ErrDenied) {
 		t.Errorf("Get Properties with a create-only SAS: %v", err)
 	}
 }
 
 // code returns a short description of an SDK or store error.
 func code(err error) string {
-	var be *blob.Error
+	var be *storeerr.Error
 	switch {
 	case err == nil:
 		return "ok"

@@ -21,6 +21,7 @@ import (
 	"hvmigrate/agent/internal/blob/redact"
 	"hvmigrate/agent/internal/blob/retry"
 	"hvmigrate/integration/azurite"
+	"hvmigrate/shared/storeerr"
 )
 
 // faulty returns the agent's stack (retry, logging, redact, azure) over a
@@ -181,7 +182,7 @@ func TestStore_unknownOutcome_Azurite(t *testing.T) {
 func checkUnknown(t *testing.T, err error, sig string) {
 	t.Helper()
 	t.Logf("lost answer: %v", err)
-	if !errors.Is(err, blob.ErrTransient) {
+	if !errors.Is(err, storeerr.ErrTransient) {
 		t.Fatalf("err %v, want ErrTransient", err)
 	}
 	if strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), sig) {

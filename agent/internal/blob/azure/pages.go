@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/shared/storeerr"
 )
 
 // ifNoneMatchAny makes a write fail when the blob already exists.
@@ -29,7 +30,7 @@ func (s *Store) CreatePageBlob(ctx context.Context, name string, size int64) err
 		return err
 	}
 	_, err := s.container.NewPageBlobClient(name).Create(ctx, size, &pageblob.CreateOptions{AccessConditions: ifNoneMatchAny()})
-	err = mapErr(ctx, op, name, err)
+	err = storeerr.FromSDK(ctx, op, name, err)
 	if !isConflict(err) {
 		return err
 	}
@@ -40,7 +41,7 @@ func (s *Store) CreatePageBlob(ctx context.Context, name string, size int64) err
 	if p.Kind == blob.KindPage && p.Size == size {
 		return nil
 	}
-	return &blob.Error{Op: op, Name: name, Status: 409, Class: blob.ErrExists,
+	return &storeerr.Error{Op: op, Name: name, Status: 409, Class: storeerr.ErrExists,
 		Err: fmt.Errorf("existing %s blob has size %d, want %d", p.Kind, p.Size, size)}
 }
 
@@ -56,7 +57,7 @@ func (s *Store) WritePages(ctx context.Context, name string, off int64, p blob.P
 	_, err := s.container.NewPageBlobClient(name).UploadPages(ctx, newBody(p),
 		azblob.HTTPRange{Offset: off, Count: p.Size},
 		&pageblob.UploadPagesOptions{TransactionalValidation: azblob.TransferValidationTypeCRC64(p.CRC64)})
-	return mapErr(ctx, op, name, err)
+	return storeerr.FromSDK(ctx, op, name, err)
 }
 
 // ClearPages implements blob.Store.
@@ -69,7 +70,7 @@ func (s *Store) ClearPages(ctx context.Context, name string, off, n int64) error
 		return err
 	}
 	_, err := s.container.NewPageBlobClient(name).ClearPages(ctx, azblob.HTTPRange{Offset: off, Count: n}, nil)
-	return mapErr(ctx, op, name, err)
+	return storeerr.FromSDK(ctx, op, name, err)
 }
 
 // Properties implements blob.Store.
@@ -80,7 +81,7 @@ func (s *Store) Properties(ctx context.Context, name string) (blob.Properties, e
 	}
 	r, err := s.container.NewBlobClient(name).GetProperties(ctx, nil)
 	if err != nil {
-		return blob.Properties{}, mapErr(ctx, op, name, err)
+		return blob.Properties{}, storeerr.FromSDK(ctx, op, name, err)
 	}
 	var p blob.Properties
 	if r.ContentLength != nil {

@@ -4,7 +4,7 @@ import (
 	azlog "github.com/Azure/azure-sdk-for-go/sdk/azcore/log"
 	"github.com/hashicorp/go-hclog"
 
-	"hvmigrate/agent/internal/blob/redact"
+	"hvmigrate/shared/storeerr"
 )
 
 // LogListener returns a listener for the SDK's own log (pass it to
@@ -13,6 +13,6 @@ import (
 // and those carry the request URL with its SAS signature.
 func LogListener(l hclog.Logger) func(azlog.Event, string) {
 	return func(e azlog.Event, msg string) {
-		l.Trace("azure sdk", "event", string(e), "message", redact.String(msg))
+		l.Trace("azure sdk", "event", string(e), "message", storeerr.Redact(msg))
 	}
 }

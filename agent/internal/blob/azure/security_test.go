@@ -15,6 +15,7 @@ import (
 	"hvmigrate/agent/internal/blob/azure"
 	"hvmigrate/integration/azurite"
 	"hvmigrate/shared/secret"
+	"hvmigrate/shared/storeerr"
 )
 
 func TestNew_refusesBadSASURLs(t *testing.T) {
@@ -76,7 +77,7 @@ func TestStore_doesNotFollowRedirects(t *testing.T) {
 	if err == nil || followed.Load() != 0 {
 		t.Fatalf("redirect followed (%d requests reached the target), err %v", followed.Load(), err)
 	}
-	if !errors.Is(err, blob.ErrInvalid) {
+	if !errors.Is(err, storeerr.ErrInvalid) {
 		t.Fatalf("err %v, want ErrInvalid", err)
 	}
 }
@@ -99,7 +100,7 @@ func TestStore_blobSAS_coversOneBlob(t *testing.T) {
 	if err := s.WritePages(ctx, "vm1/disk0.vhd", 512, blob.NewPayload(make([]byte, 4096))); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreatePageBlob(ctx, "vm1/disk1.vhd", 1<<20); !errors.Is(err, blob.ErrDenied) {
+	if err := s.CreatePageBlob(ctx, "vm1/disk1.vhd", 1<<20); !errors.Is(err, storeerr.ErrDenied) {
 		t.Fatalf("other blob: %v", err)
 	}
 }

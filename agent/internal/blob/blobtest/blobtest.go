@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/shared/storeerr"
 )
 
 // Reader is implemented by stores under test (or test wrappers around them)
@@ -142,11 +143,11 @@ func testCreateIdempotent(t *testing.T, s blob.Store) {
 
 func testCreateOtherSize(t *testing.T, s blob.Store) {
 	mustCreate(t, s, "disk.vhd", 8192)
-	wantClass(t, s.CreatePageBlob(context.Background(), "disk.vhd", 16384), blob.ErrExists)
+	wantClass(t, s.CreatePageBlob(context.Background(), "disk.vhd", 16384), storeerr.ErrExists)
 }
 
 func testCreateUnaligned(t *testing.T, s blob.Store) {
-	wantClass(t, s.CreatePageBlob(context.Background(), "disk.vhd", 1000), blob.ErrInvalid)
+	wantClass(t, s.CreatePageBlob(context.Background(), "disk.vhd", 1000), storeerr.ErrInvalid)
 }
 
 func testWriteRoundTrip(t *testing.T, s blob.Store) {
@@ -184,7 +185,7 @@ func testWriteLimits(t *testing.T, s blob.Store) {
 	}
 	for _, c := range cases {
 		err := s.WritePages(ctx, "d", c.off, blob.NewPayload(data(2, c.n)))
-		if !errors.Is(err, blob.ErrInvalid) {
+		if !errors.Is(err, storeerr.ErrInvalid) {
 			t.Errorf("%s: error %v, want ErrInvalid", c.name, err)
 		}
 	}
@@ -193,7 +194,7 @@ func testWriteLimits(t *testing.T, s blob.Store) {
 func testWriteBeyondEnd(t *testing.T, s blob.Store) {
 	mustCreate(t, s, "d", 8192)
 	err := s.WritePages(context.Background(), "d", 8192-512, blob.NewPayload(data(3, 1024)))
-	wantClass(t, err, blob.ErrInvalid)
+	wantClass(t, err, storeerr.ErrInvalid)
 }
 
 func testWriteBadChecksum(t *testing.T, s blob.Store) {
@@ -201,14 +202,14 @@ func testWriteBadChecksum(t *testing.T, s blob.Store) {
 	mustCreate(t, s, "d", 8192)
 	p := blob.NewPayload(data(4, 1024))
 	p.CRC64 ^= 1
-	wantClass(t, s.WritePages(ctx, "d", 0, p), blob.ErrChecksum)
+	wantClass(t, s.WritePages(ctx, "d", 0, p), storeerr.ErrChecksum)
 	if got := read(t, s, "d"); !bytes.Equal(got, make([]byte, 8192)) {
 		t.Fatal("a write with a bad checksum landed")
 	}
 }
 
 func testWriteMissing(t *testing.T, s blob.Store) {
-	wantClass(t, s.WritePages(context.Background(), "nope", 0, blob.NewPayload(data(5, 512))), blob.ErrNotFound)
+	wantClass(t, s.WritePages(context.Background(), "nope", 0, blob.NewPayload(data(5, 512))), storeerr.ErrNotFound)
 }
 
 func testWriteConcurrent(t *testing.T, s blob.Store) {
@@ -251,5 +252,5 @@ func testClear(t *testing.T, s blob.Store) {
 	if got := read(t, s, "d"); !bytes.Equal(got, b) {
 		t.Fatal("clear did not zero exactly the range")
 	}
-	wantClass(t, s.ClearPages(ctx, "d", 100, 512), blob.ErrInvalid)
+	wantClass(t, s.ClearPages(ctx, "d", 100, 512), storeerr.ErrInvalid)
 }

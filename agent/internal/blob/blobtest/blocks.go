@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/shared/storeerr"
 )
 
 func stage(t *testing.T, s blob.Store, name string, blocks map[string][]byte) {
@@ -32,7 +33,7 @@ func testCommitRoundTrip(t *testing.T, s blob.Store) {
 	ids := blockIDs(3)
 	blocks := map[string][]byte{ids[0]: data(7, 1000), ids[1]: data(8, 1), ids[2]: data(9, 70000)}
 	stage(t, s, "cycle/1.delta", blocks)
-	if _, err := s.Properties(ctx, "cycle/1.delta"); !errors.Is(err, blob.ErrNotFound) {
+	if _, err := s.Properties(ctx, "cycle/1.delta"); !errors.Is(err, storeerr.ErrNotFound) {
 		t.Fatalf("staged blocks are visible before commit: %v", err)
 	}
 	order := []string{ids[2], ids[0], ids[1]}
@@ -68,20 +69,20 @@ func testCommitOtherList(t *testing.T, s blob.Store) {
 		t.Fatal(err)
 	}
 	stage(t, s, "o", map[string][]byte{ids[0]: data(14, 512)})
-	wantClass(t, s.CommitBlocks(ctx, "o", ids[:1]), blob.ErrExists)
+	wantClass(t, s.CommitBlocks(ctx, "o", ids[:1]), storeerr.ErrExists)
 	if got := read(t, s, "o"); !bytes.Equal(got, append(data(12, 512), data(13, 512)...)) {
 		t.Fatal("a finished object was overwritten")
 	}
 }
 
 func testCommitUnstaged(t *testing.T, s blob.Store) {
-	wantClass(t, s.CommitBlocks(context.Background(), "o", blockIDs(1)), blob.ErrInvalid)
+	wantClass(t, s.CommitBlocks(context.Background(), "o", blockIDs(1)), storeerr.ErrInvalid)
 }
 
 func testStageBadChecksum(t *testing.T, s blob.Store) {
 	p := blob.NewPayload(data(15, 4096))
 	p.CRC64++
-	wantClass(t, s.StageBlock(context.Background(), "o", blockIDs(1)[0], p), blob.ErrChecksum)
+	wantClass(t, s.StageBlock(context.Background(), "o", blockIDs(1)[0], p), storeerr.ErrChecksum)
 }
 
 func testRestage(t *testing.T, s blob.Store) {
@@ -99,5 +100,5 @@ func testRestage(t *testing.T, s blob.Store) {
 
 func testPropsMissing(t *testing.T, s blob.Store) {
 	_, err := s.Properties(context.Background(), "nope")
-	wantClass(t, err, blob.ErrNotFound)
+	wantClass(t, err, storeerr.ErrNotFound)
 }

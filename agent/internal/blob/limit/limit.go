@@ -11,6 +11,7 @@ import (
 	"io"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/shared/storeerr"
 )
 
 var _ blob.Store = (*Store)(nil)
@@ -65,7 +66,7 @@ func (s *Store) pace(ctx context.Context, p blob.Payload) (blob.Payload, error) 
 func (s *Store) WritePages(ctx context.Context, name string, off int64, p blob.Payload) error {
 	p, err := s.pace(ctx, p)
 	if err != nil {
-		return &blob.Error{Op: "write pages", Name: name, Err: err}
+		return &storeerr.Error{Op: "write pages", Name: name, Err: err}
 	}
 	return s.next.WritePages(ctx, name, off, p)
 }
@@ -74,7 +75,7 @@ func (s *Store) WritePages(ctx context.Context, name string, off int64, p blob.P
 func (s *Store) StageBlock(ctx context.Context, name, id string, p blob.Payload) error {
 	p, err := s.pace(ctx, p)
 	if err != nil {
-		return &blob.Error{Op: "stage block", Name: name, Err: err}
+		return &storeerr.Error{Op: "stage block", Name: name, Err: err}
 	}
 	return s.next.StageBlock(ctx, name, id, p)
 }

@@ -10,6 +10,7 @@ import (
 	"hvmigrate/agent/internal/blob/limit"
 	"hvmigrate/agent/internal/blob/mem"
 	"hvmigrate/agent/internal/throttle"
+	"hvmigrate/shared/storeerr"
 )
 
 // countingLimiter records every wait.
@@ -65,7 +66,7 @@ func TestStore_limiterError_stopsRequest(t *testing.T) {
 	_ = m.CreatePageBlob(ctx, "d", 1<<20)
 	lim := &countingLimiter{err: context.Canceled}
 	err := limit.New(m, lim, limit.Config{}).WritePages(ctx, "d", 0, blob.NewPayload(make([]byte, 512)))
-	if !errors.Is(err, context.Canceled) || blob.Retryable(err) {
+	if !errors.Is(err, context.Canceled) || storeerr.Retryable(err) {
 		t.Fatalf("err %v", err)
 	}
 	if m.Stats().PutPages != 0 {

@@ -10,7 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"hvmigrate/agent/internal/blob"
-	"hvmigrate/agent/internal/blob/redact"
+	"hvmigrate/shared/storeerr"
 )
 
 var _ blob.Store = (*Store)(nil)
@@ -28,10 +28,10 @@ func New(next blob.Store, log hclog.Logger) *Store {
 
 // record logs one finished request and returns its error, redacted.
 func (s *Store) record(ctx context.Context, op, name string, bytes int64, start time.Time, err error) error {
-	err = redact.Error(err)
+	err = storeerr.RedactError(err)
 	args := []any{
 		"op", op,
-		"blob", redact.String(name),
+		"blob", storeerr.Redact(name),
 		"bytes", bytes,
 		"duration", time.Since(start),
 		"attempt", blob.Attempt(ctx),

@@ -13,12 +13,13 @@ import (
 	"hvmigrate/agent/internal/blob/logging"
 	"hvmigrate/agent/internal/blob/mem"
 	"hvmigrate/agent/internal/blob/retry"
+	"hvmigrate/shared/storeerr"
 )
 
 type leaky struct{ blob.Store }
 
 func (leaky) ClearPages(context.Context, string, int64, int64) error {
-	return &blob.Error{Op: "clear pages", Name: "d", Class: blob.ErrTransient,
+	return &storeerr.Error{Op: "clear pages", Name: "d", Class: storeerr.ErrTransient,
 		Err: errors.New(`Put "https://a.blob.core.windows.net/c/d?comp=page&sig=LEAKEDSIG&sp=w": connection reset`)}
 }
 
@@ -36,7 +37,7 @@ func TestStore_logsRequestsWithoutSecrets(t *testing.T) {
 	}
 	err := s.ClearPages(ctx, "d", 0, 512)
 	t.Log(buf.String())
-	if err == nil || strings.Contains(err.Error(), "LEAKEDSIG") || !errors.Is(err, blob.ErrTransient) {
+	if err == nil || strings.Contains(err.Error(), "LEAKEDSIG") || !errors.Is(err, storeerr.ErrTransient) {
 		t.Fatalf("err %v", err)
 	}
 	out := buf.String()

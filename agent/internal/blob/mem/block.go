@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/shared/storeerr"
 )
 
 // StageBlock implements blob.Store.
@@ -15,7 +16,7 @@ func (s *Store) StageBlock(_ context.Context, name, id string, p blob.Payload) e
 		return err
 	}
 	if p.Size > blob.MaxStageBlock {
-		return s.check(blob.Invalid("stage block", name, "block of %d bytes", p.Size))
+		return s.check(storeerr.Invalid("stage block", name, "block of %d bytes", p.Size))
 	}
 	data, err := readPayload("stage block", name, p)
 	if err != nil {
@@ -24,13 +25,13 @@ func (s *Store) StageBlock(_ context.Context, name, id string, p blob.Payload) e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.pages[name]; ok {
-		return &blob.Error{Op: "stage block", Name: name, Status: 409, Code: "InvalidBlobType", Class: blob.ErrExists}
+		return &storeerr.Error{Op: "stage block", Name: name, Status: 409, Code: "InvalidBlobType", Class: storeerr.ErrExists}
 	}
 	staged := s.staged[name]
 	for other := range staged {
 		if len(other) != len(id) {
 			s.stats.Violations++
-			return &blob.Error{Op: "stage block", Name: name, Status: 400, Code: "InvalidBlobOrBlock", Class: blob.ErrInvalid,
+			return &storeerr.Error{Op: "stage block", Name: name, Status: 400, Code: "InvalidBlobOrBlock", Class: storeerr.ErrInvalid,
 				Err: fmt.Errorf("block id length %d differs from %d", len(id), len(other))}
 		}
 		break
@@ -55,18 +56,18 @@ func (s *Store) CommitBlocks(_ context.Context, name string, ids []string) error
 		if slices.Equal(bb.ids, ids) {
 			return nil
 		}
-		return &blob.Error{Op: "commit blocks", Name: name, Status: 409, Code: "BlobAlreadyExists", Class: blob.ErrExists,
+		return &storeerr.Error{Op: "commit blocks", Name: name, Status: 409, Code: "BlobAlreadyExists", Class: storeerr.ErrExists,
 			Err: fmt.Errorf("committed list of %d blocks differs", len(bb.ids))}
 	}
 	if _, ok := s.pages[name]; ok {
-		return &blob.Error{Op: "commit blocks", Name: name, Status: 409, Code: "BlobAlreadyExists", Class: blob.ErrExists}
+		return &storeerr.Error{Op: "commit blocks", Name: name, Status: 409, Code: "BlobAlreadyExists", Class: storeerr.ErrExists}
 	}
 	var data bytes.Buffer
 	for _, id := range ids {
 		b, ok := s.staged[name][id]
 		if !ok {
 			s.stats.Violations++
-			return &blob.Error{Op: "commit blocks", Name: name, Status: 400, Code: "InvalidBlockList", Class: blob.ErrInvalid,
+			return &storeerr.Error{Op: "commit blocks", Name: name, Status: 400, Code: "InvalidBlockList", Class: storeerr.ErrInvalid,
 				Err: fmt.Errorf("block %q is not staged", id)}
 		}
 		data.Write(b)
@@ -86,7 +87,7 @@ func (s *Store) Properties(_ context.Context, name string) (blob.Properties, err
 	if bb, ok := s.blocks[name]; ok {
 		return blob.Properties{Kind: blob.KindBlock, Size: int64(len(bb.data))}, nil
 	}
-	return blob.Properties{}, &blob.Error{Op: "get properties", Name: name, Status: 404, Code: "BlobNotFound", Class: blob.ErrNotFound}
+	return blob.Properties{}, &storeerr.Error{Op: "get properties", Name: name, Status: 404, Code: "BlobNotFound", Class: storeerr.ErrNotFound}
 }
 
 // ReadBlob returns the whole content of a blob; unwritten pages read as zeros.
@@ -98,7 +99,7 @@ func (s *Store) ReadBlob(_ context.Context, name string) ([]byte, error) {
 	}
 	pb, ok := s.pages[name]
 	if !ok {
-		return nil, &blob.Error{Op: "read", Name: name, Status: 404, Code: "BlobNotFound", Class: blob.ErrNotFound}
+		return nil, &storeerr.Error{Op: "read", Name: name, Status: 404, Code: "BlobNotFound", Class: storeerr.ErrNotFound}
 	}
 	out := make([]byte, pb.size)
 	for i, page := range pb.pages {

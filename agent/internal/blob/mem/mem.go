@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"hvmigrate/agent/internal/blob"
+	"hvmigrate/shared/storeerr"
 )
 
 var _ blob.Store = (*Store)(nil)
@@ -72,11 +73,11 @@ func (s *Store) CreatePageBlob(_ context.Context, name string, size int64) error
 		if pb.size == size {
 			return nil
 		}
-		return &blob.Error{Op: "create page blob", Name: name, Status: 409, Code: "BlobAlreadyExists", Class: blob.ErrExists,
+		return &storeerr.Error{Op: "create page blob", Name: name, Status: 409, Code: "BlobAlreadyExists", Class: storeerr.ErrExists,
 			Err: fmt.Errorf("page blob has size %d, want %d", pb.size, size)}
 	}
 	if _, ok := s.blocks[name]; ok {
-		return &blob.Error{Op: "create page blob", Name: name, Status: 409, Code: "BlobAlreadyExists", Class: blob.ErrExists}
+		return &storeerr.Error{Op: "create page blob", Name: name, Status: 409, Code: "BlobAlreadyExists", Class: storeerr.ErrExists}
 	}
 	s.pages[name] = &pageBlob{size: size, pages: map[int64][]byte{}}
 	return nil
@@ -128,11 +129,11 @@ func (s *Store) ClearPages(_ context.Context, name string, off, n int64) error {
 func (s *Store) pageBlob(op, name string, off, n int64) (*pageBlob, error) {
 	pb, ok := s.pages[name]
 	if !ok {
-		return nil, &blob.Error{Op: op, Name: name, Status: 404, Code: "BlobNotFound", Class: blob.ErrNotFound}
+		return nil, &storeerr.Error{Op: op, Name: name, Status: 404, Code: "BlobNotFound", Class: storeerr.ErrNotFound}
 	}
 	if off+n > pb.size {
 		s.stats.Violations++
-		return nil, &blob.Error{Op: op, Name: name, Status: 416, Code: "InvalidPageRange", Class: blob.ErrInvalid,
+		return nil, &storeerr.Error{Op: op, Name: name, Status: 416, Code: "InvalidPageRange", Class: storeerr.ErrInvalid,
 			Err: fmt.Errorf("range %d+%d beyond size %d", off, n, pb.size)}
 	}
 	return pb, nil
@@ -144,7 +145,7 @@ func (s *Store) SetSequenceNumber(name string, seq int64) error {
 	defer s.mu.Unlock()
 	pb, ok := s.pages[name]
 	if !ok {
-		return &blob.Error{Op: "set sequence number", Name: name, Status: 404, Class: blob.ErrNotFound}
+		return &storeerr.Error{Op: "set sequence number", Name: name, Status: 404, Class: storeerr.ErrNotFound}
 	}
 	pb.seq = seq
 	return nil
@@ -168,14 +169,14 @@ func (s *Store) check(errs ...error) error {
 // verifies the checksum.
 func readPayload(op, name string, p blob.Payload) ([]byte, error) {
 	if _, err := p.Body.Seek(0, io.SeekStart); err != nil {
-		return nil, blob.Invalid(op, name, "rewind body: %w", err)
+		return nil, storeerr.Invalid(op, name, "rewind body: %w", err)
 	}
 	data := make([]byte, p.Size)
 	if _, err := io.ReadFull(p.Body, data); err != nil {
-		return nil, blob.Invalid(op, name, "body shorter than %d bytes: %w", p.Size, err)
+		return nil, storeerr.Invalid(op, name, "body shorter than %d bytes: %w", p.Size, err)
 	}
 	if got := blob.Checksum(data); got != p.CRC64 {
-		return nil, &blob.Error{Op: op, Name: name, Status: 400, Code: "Crc64Mismatch", Class: blob.ErrChecksum,
+		return nil, &storeerr.Error{Op: op, Name: name, Status: 400, Code: "Crc64Mismatch", Class: storeerr.ErrChecksum,
 			Err: fmt.Errorf("crc64 %016x, header %016x", got, p.CRC64)}
 	}
 	return data, nil

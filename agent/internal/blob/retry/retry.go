@@ -11,6 +11,7 @@ import (
 
 	"hvmigrate/agent/internal/blob"
 	"hvmigrate/shared/backoff"
+	"hvmigrate/shared/storeerr"
 )
 
 var _ blob.Store = (*Store)(nil)
@@ -38,7 +39,7 @@ func New(next blob.Store, cfg Config) *Store {
 // policy retries throttling, transient failures and checksum mismatches,
 // waiting at least as long as the service asked.
 func policy() backoff.Policy {
-	return backoff.Policy{Retryable: blob.Retryable, RetryAfter: blob.RetryAfter}
+	return backoff.Policy{Retryable: storeerr.Retryable, RetryAfter: storeerr.RetryAfter}
 }
 
 // do runs fn until it succeeds, fails for good, or the budget is spent.

@@ -10,6 +10,7 @@ import (
 	"hvmigrate/agent/internal/blob"
 	"hvmigrate/agent/internal/blob/mem"
 	"hvmigrate/agent/internal/blob/retry"
+	"hvmigrate/shared/storeerr"
 )
 
 // flaky fails the first calls of WritePages with the scripted errors.
@@ -52,10 +53,10 @@ func (c *fakeClock) config(base retry.Config) retry.Config {
 }
 
 func busy(after time.Duration) error {
-	return &blob.Error{Op: "write pages", Name: "d", Status: 503, Code: "ServerBusy", Class: blob.ErrThrottled, RetryAfter: after}
+	return &storeerr.Error{Op: "write pages", Name: "d", Status: 503, Code: "ServerBusy", Class: storeerr.ErrThrottled, RetryAfter: after}
 }
 
-var transient = &blob.Error{Op: "write pages", Name: "d", Class: blob.ErrTransient, Err: errors.New("connection reset")}
+var transient = &storeerr.Error{Op: "write pages", Name: "d", Class: storeerr.ErrTransient, Err: errors.New("connection reset")}
 
 func setup(t *testing.T, script ...error) (*flaky, context.Context) {
 	t.Helper()
@@ -102,11 +103,11 @@ func TestStore_retryAfterLongerThanMaxDelay_isHonoured(t *testing.T) {
 }
 
 func TestStore_nonRetryable_returnsAtOnce(t *testing.T) {
-	notFound := &blob.Error{Op: "write pages", Name: "d", Status: 404, Class: blob.ErrNotFound}
+	notFound := &storeerr.Error{Op: "write pages", Name: "d", Status: 404, Class: storeerr.ErrNotFound}
 	f, ctx := setup(t, notFound)
 	clock := &fakeClock{}
 	err := retry.New(f, clock.config(retry.Config{})).WritePages(ctx, "d", 0, blob.NewPayload(make([]byte, 512)))
-	if !errors.Is(err, blob.ErrNotFound) || len(clock.sleeps) != 0 {
+	if !errors.Is(err, storeerr.ErrNotFound) || len(clock.sleeps) != 0 {
 		t.Fatalf("err %v, sleeps %v", err, clock.sleeps)
 	}
 }
@@ -116,7 +117,7 @@ func TestStore_maxAttempts_bounds(t *testing.T) {
 	clock := &fakeClock{}
 	err := retry.New(f, clock.config(retry.Config{MaxAttempts: 3})).WritePages(ctx, "d", 0, blob.NewPayload(make([]byte, 512)))
 	t.Log(err)
-	if !errors.Is(err, blob.ErrTransient) || len(f.attempts) != 3 {
+	if !errors.Is(err, storeerr.ErrTransient) || len(f.attempts) != 3 {
 		t.Fatalf("err %v after %d attempts", err, len(f.attempts))
 	}
 }
@@ -126,7 +127,7 @@ func TestStore_maxElapsed_bounds(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(0, 0)}
 	err := retry.New(f, clock.config(retry.Config{MaxElapsed: time.Minute})).WritePages(ctx, "d", 0, blob.NewPayload(make([]byte, 512)))
 	t.Log(err)
-	if !errors.Is(err, blob.ErrThrottled) || len(f.attempts) != 2 {
+	if !errors.Is(err, storeerr.ErrThrottled) || len(f.attempts) != 2 {
 		t.Fatalf("err %v after %d attempts", err, len(f.attempts))
 	}
 }
@@ -137,7 +138,7 @@ func TestStore_contextCancelled_stopsWaiting(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	err := retry.New(f, retry.Config{}).WritePages(ctx, "d", 0, blob.NewPayload(make([]byte, 512)))
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, blob.ErrThrottled) {
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, storeerr.ErrThrottled) {
 		t.Fatalf("err %v", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {

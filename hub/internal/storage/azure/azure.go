@@ -37,12 +37,18 @@ import (
 
 	"hvmigrate/hub/internal/storage"
 	"hvmigrate/shared/secret"
+	"hvmigrate/shared/storeerr"
+	"hvmigrate/shared/storehttp"
 )
 
 var _ storage.Store = (*Store)(nil)
 
 // ErrForeignHost means a request was not for the configured endpoint.
-var ErrForeignHost = errors.New("storage request is not for the configured account endpoint")
+var ErrForeignHost = storehttp.ErrForeignHost
+
+// Doer sends one HTTP request: the SDK's transporter interface, and what a
+// fault-injecting wrapper implements.
+type Doer = storehttp.Doer
 
 // Credential authorises requests. SharedKey is the only kind so far.
 type Credential interface {
@@ -116,9 +122,11 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Credential == nil {
 		return nil, errors.New("azure storage: no credential")
 	}
-	hc := newHTTPClient(cfg)
+	tc := storehttp.Config{Host: host, AllowHTTP: cfg.AllowHTTP, RootCAs: cfg.RootCAs, Proxy: cfg.Proxy,
+		DialTimeout: cfg.DialTimeout, Wrap: cfg.WrapTransport}
+	hc := storehttp.NewClient(tc)
 	opts := &service.ClientOptions{ClientOptions: azcore.ClientOptions{
-		Transport: newTransport(cfg, host, hc),
+		Transport: storehttp.NewTransport(tc, hc),
 		Retry:     policy.RetryOptions{MaxRetries: -1, TryTimeout: cfg.TryTimeout},
 		Logging:   policy.LogOptions{IncludeBody: false},
 	}}
@@ -143,10 +151,10 @@ func (s *Store) Close() error {
 func checkEndpoint(endpoint string, allowHTTP bool) (string, error) {
 	ep, err := url.Parse(endpoint)
 	if err != nil || ep.Host == "" || ep.User != nil || ep.RawQuery != "" || ep.Fragment != "" {
-		return "", fmt.Errorf("azure storage: endpoint %q must be a URL without user, query or fragment", storage.Redact(endpoint))
+		return "", fmt.Errorf("azure storage: endpoint %q must be a URL without user, query or fragment", storeerr.Redact(endpoint))
 	}
 	if ep.Scheme != "https" && !(allowHTTP && ep.Scheme == "http") {
 		return "", fmt.Errorf("azure storage: endpoint %q must be https", ep.Host)
 	}
-	return hostPort(ep), nil
+	return storehttp.HostPort(ep), nil
 }

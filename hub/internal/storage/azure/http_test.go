@@ -12,6 +12,7 @@ import (
 	"hvmigrate/hub/internal/storage"
 	"hvmigrate/hub/internal/storage/azure"
 	"hvmigrate/shared/secret"
+	"hvmigrate/shared/storeerr"
 )
 
 // devKey is a well-formed, made-up account key.
@@ -65,14 +66,14 @@ func TestStore_PutPages_errorClasses(t *testing.T) {
 		class      error
 		retryAfter time.Duration
 	}{
-		{"sequenceFence", 412, nil, "SequenceNumberConditionNotMet", storage.ErrConditionNotMet, 0},
-		{"serverBusy", 503, map[string]string{"Retry-After": "7"}, "ServerBusy", storage.ErrThrottled, 7 * time.Second},
-		{"operationTimedOut", 500, map[string]string{"x-ms-retry-after-ms": "1500"}, "OperationTimedOut", storage.ErrThrottled, 1500 * time.Millisecond},
-		{"internal", 500, nil, "InternalError", storage.ErrTransient, 0},
-		{"notFound", 404, nil, "BlobNotFound", storage.ErrNotFound, 0},
-		{"crc", 400, nil, "Crc64Mismatch", storage.ErrChecksum, 0},
-		{"forbidden", 403, nil, "AuthorizationFailure", storage.ErrDenied, 0},
-		{"redirectNotFollowed", 307, map[string]string{"Location": "http://elsewhere.invalid/x"}, "", storage.ErrInvalid, 0},
+		{"sequenceFence", 412, nil, "SequenceNumberConditionNotMet", storeerr.ErrConditionNotMet, 0},
+		{"serverBusy", 503, map[string]string{"Retry-After": "7"}, "ServerBusy", storeerr.ErrThrottled, 7 * time.Second},
+		{"operationTimedOut", 500, map[string]string{"x-ms-retry-after-ms": "1500"}, "OperationTimedOut", storeerr.ErrThrottled, 1500 * time.Millisecond},
+		{"internal", 500, nil, "InternalError", storeerr.ErrTransient, 0},
+		{"notFound", 404, nil, "BlobNotFound", storeerr.ErrNotFound, 0},
+		{"crc", 400, nil, "Crc64Mismatch", storeerr.ErrChecksum, 0},
+		{"forbidden", 403, nil, "AuthorizationFailure", storeerr.ErrDenied, 0},
+		{"redirectNotFollowed", 307, map[string]string{"Location": "http://elsewhere.invalid/x"}, "", storeerr.ErrInvalid, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,7 +83,7 @@ func TestStore_PutPages_errorClasses(t *testing.T) {
 			if !errors.Is(err, tt.class) {
 				t.Fatalf("PutPages: %v, want %v", err, tt.class)
 			}
-			if got := storage.RetryAfter(err); got != tt.retryAfter {
+			if got := storeerr.RetryAfter(err); got != tt.retryAfter {
 				t.Fatalf("RetryAfter = %v, want %v", got, tt.retryAfter)
 			}
 			if *n != 1 {
@@ -105,7 +106,7 @@ func TestStore_unreachable_transientAndRedacted(t *testing.T) {
 	}
 	defer s.Close()
 	_, err = s.Properties(context.Background(), "ctr/b", "")
-	if !errors.Is(err, storage.ErrTransient) || strings.Contains(err.Error(), devKey) {
+	if !errors.Is(err, storeerr.ErrTransient) || strings.Contains(err.Error(), devKey) {
 		t.Fatalf("Properties on a closed port: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 // pageClient returns the page blob client of a checked name.
@@ -49,7 +50,7 @@ func (s *Store) CreatePageBlob(ctx context.Context, name string, size int64) err
 		return err
 	}
 	_, err = pb.Create(ctx, size, &pageblob.CreateOptions{AccessConditions: ifNoneMatchAny()})
-	err = mapErr(ctx, op, name, err)
+	err = storeerr.FromSDK(ctx, op, name, err)
 	if !isConflict(err) {
 		return err
 	}
@@ -60,13 +61,13 @@ func (s *Store) CreatePageBlob(ctx context.Context, name string, size int64) err
 	if p.Kind == storage.KindPage && p.Size == size {
 		return nil
 	}
-	return &storage.Error{Op: op, Name: name, Status: 409, Class: storage.ErrExists,
+	return &storeerr.Error{Op: op, Name: name, Status: 409, Class: storeerr.ErrExists,
 		Err: fmt.Errorf("existing %s blob has size %d, want %d", p.Kind, p.Size, size)}
 }
 
 // isConflict reports whether err says the blob already exists.
 func isConflict(err error) bool {
-	var e *storage.Error
+	var e *storeerr.Error
 	return err != nil && asError(err, &e) && (e.Status == 409 || e.Status == 412)
 }
 
@@ -86,7 +87,7 @@ func (s *Store) PutPages(ctx context.Context, name string, off int64, data []byt
 			TransactionalValidation:        azblob.TransferValidationTypeCRC64(crc),
 			SequenceNumberAccessConditions: seqConditions(cond),
 		})
-	return mapErr(ctx, op, name, err)
+	return storeerr.FromSDK(ctx, op, name, err)
 }
 
 // ClearPages implements storage.Store.
@@ -101,7 +102,7 @@ func (s *Store) ClearPages(ctx context.Context, name string, off, n int64, cond 
 	}
 	_, err = pb.ClearPages(ctx, azblob.HTTPRange{Offset: off, Count: n},
 		&pageblob.ClearPagesOptions{SequenceNumberAccessConditions: seqConditions(cond)})
-	return mapErr(ctx, op, name, err)
+	return storeerr.FromSDK(ctx, op, name, err)
 }
 
 // SetSequenceNumber implements storage.Store with the "max" action.
@@ -112,13 +113,13 @@ func (s *Store) SetSequenceNumber(ctx context.Context, name string, n int64) err
 		return err
 	}
 	if n < 0 {
-		return storage.Invalid(op, name, "sequence number %d is negative", n)
+		return storeerr.Invalid(op, name, "sequence number %d is negative", n)
 	}
 	_, err = pb.UpdateSequenceNumber(ctx, &pageblob.UpdateSequenceNumberOptions{
 		ActionType:     to.Ptr(pageblob.SequenceNumberActionTypeMax),
 		SequenceNumber: to.Ptr(n),
 	})
-	return mapErr(ctx, op, name, err)
+	return storeerr.FromSDK(ctx, op, name, err)
 }
 
 // nopCloser gives a bytes.Reader the Close the SDK wants.

@@ -8,6 +8,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 // maxPageRanges is the most ranges the service returns on one page.
@@ -40,7 +41,7 @@ func (s *Store) PageRanges(ctx context.Context, name, snapshot string, off, n in
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, 0, mapErr(ctx, op, name, err)
+			return nil, 0, storeerr.FromSDK(ctx, op, name, err)
 		}
 		for _, r := range page.PageRange {
 			if r != nil && r.Start != nil && r.End != nil && *r.End >= *r.Start {

@@ -13,6 +13,7 @@ import (
 	"hvmigrate/hub/internal/storage"
 	"hvmigrate/hub/internal/storage/azure"
 	"hvmigrate/shared/secret"
+	"hvmigrate/shared/storeerr"
 )
 
 // pageLists answers Get Page Ranges with one page per marker: "" is the
@@ -82,11 +83,11 @@ func TestStore_PageRanges_lastPage_windowDone(t *testing.T) {
 func TestStore_PageRanges_errorClassRedacted(t *testing.T) {
 	s, n := answering(t, http.StatusNotFound, nil, "BlobNotFound")
 	_, _, err := s.PageRanges(context.Background(), "ctr/b", "", 0, 512, 1)
-	if !errors.Is(err, storage.ErrNotFound) || *n != 1 || strings.Contains(err.Error(), devKey) {
+	if !errors.Is(err, storeerr.ErrNotFound) || *n != 1 || strings.Contains(err.Error(), devKey) {
 		t.Fatalf("PageRanges on 404: %v after %d requests", err, *n)
 	}
 	_, _, err = s.PageRanges(context.Background(), "ctr/b", "", 0, 700, 1)
-	if !errors.Is(err, storage.ErrInvalid) || *n != 1 {
+	if !errors.Is(err, storeerr.ErrInvalid) || *n != 1 {
 		t.Fatalf("PageRanges of an unaligned window: %v after %d requests", err, *n)
 	}
 }

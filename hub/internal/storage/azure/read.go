@@ -10,10 +10,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
-// asError is errors.As for *storage.Error.
-func asError(err error, target **storage.Error) bool { return errors.As(err, target) }
+// asError is errors.As for *storeerr.Error.
+func asError(err error, target **storeerr.Error) bool { return errors.As(err, target) }
 
 // blobClient returns the blob client of a checked name, at a snapshot when
 // one is given.
@@ -28,7 +29,7 @@ func (s *Store) blobClient(op, name, snapshot string) (*azblob.Client, error) {
 	}
 	c, err = c.WithSnapshot(snapshot)
 	if err != nil {
-		return nil, storage.Invalid(op, name, "snapshot id %q", snapshot)
+		return nil, storeerr.Invalid(op, name, "snapshot id %q", snapshot)
 	}
 	return c, nil
 }
@@ -42,7 +43,7 @@ func (s *Store) Properties(ctx context.Context, name, snapshot string) (storage.
 	}
 	r, err := c.GetProperties(ctx, nil)
 	if err != nil {
-		return storage.Properties{}, mapErr(ctx, op, name, err)
+		return storage.Properties{}, storeerr.FromSDK(ctx, op, name, err)
 	}
 	p := storage.Properties{Kind: kindOf(r.BlobType), Metadata: meta(r.Metadata)}
 	if r.ContentLength != nil {
@@ -95,12 +96,12 @@ func (s *Store) ReadAt(ctx context.Context, name, snapshot string, p []byte, off
 		return 0, err
 	}
 	if off < 0 {
-		return 0, storage.Invalid(op, name, "negative offset %d", off)
+		return 0, storeerr.Invalid(op, name, "negative offset %d", off)
 	}
 	r, err := c.DownloadStream(ctx, &azblob.DownloadStreamOptions{Range: azblob.HTTPRange{Offset: off, Count: int64(len(p))}})
 	if err != nil {
-		var e *storage.Error
-		if err := mapErr(ctx, op, name, err); asError(err, &e) && e.Status == 416 {
+		var e *storeerr.Error
+		if err := storeerr.FromSDK(ctx, op, name, err); asError(err, &e) && e.Status == 416 {
 			return 0, io.EOF
 		} else {
 			return 0, err
@@ -112,7 +113,7 @@ func (s *Store) ReadAt(ctx context.Context, name, snapshot string, p []byte, off
 	case err == io.ErrUnexpectedEOF || err == io.EOF:
 		return n, io.EOF
 	case err != nil:
-		return n, mapErr(ctx, op, name, err)
+		return n, storeerr.FromSDK(ctx, op, name, err)
 	}
 	return n, nil
 }
@@ -126,12 +127,12 @@ func (s *Store) OpenRange(ctx context.Context, name, snapshot string, off, n int
 		return nil, err
 	}
 	if off < 0 || n <= 0 {
-		return nil, storage.Invalid(op, name, "range %d+%d", off, n)
+		return nil, storeerr.Invalid(op, name, "range %d+%d", off, n)
 	}
 	r, err := c.DownloadStream(ctx, &azblob.DownloadStreamOptions{Range: azblob.HTTPRange{Offset: off, Count: n}})
 	if err != nil {
-		var e *storage.Error
-		if err := mapErr(ctx, op, name, err); asError(err, &e) && e.Status == 416 {
+		var e *storeerr.Error
+		if err := storeerr.FromSDK(ctx, op, name, err); asError(err, &e) && e.Status == 416 {
 			return io.NopCloser(strings.NewReader("")), nil
 		} else {
 			return nil, err
@@ -150,7 +151,7 @@ type body struct {
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if err != nil && err != io.EOF {
-		err = mapErr(b.ctx, "read", b.name, err)
+		err = storeerr.FromSDK(b.ctx, "read", b.name, err)
 	}
 	return n, err
 }
@@ -168,10 +169,10 @@ func (s *Store) Upload(ctx context.Context, name string, r io.Reader) error {
 	bb := s.svc.NewContainerClient(ctr).NewBlockBlobClient(b)
 	_, err = bb.UploadStream(ctx, r, &blockblob.UploadStreamOptions{
 		BlockSize: storage.MaxPutPage, Concurrency: 4, AccessConditions: ifNoneMatchAny()})
-	err = mapErr(ctx, op, name, err)
-	var e *storage.Error
-	if asError(err, &e) && errors.Is(err, storage.ErrConditionNotMet) {
-		e.Class = storage.ErrExists // If-None-Match: * answered 412
+	err = storeerr.FromSDK(ctx, op, name, err)
+	var e *storeerr.Error
+	if asError(err, &e) && errors.Is(err, storeerr.ErrConditionNotMet) {
+		e.Class = storeerr.ErrExists // If-None-Match: * answered 412
 	}
 	return err
 }

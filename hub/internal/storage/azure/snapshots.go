@@ -11,6 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 // CreateSnapshot implements storage.Store.
@@ -29,10 +30,10 @@ func (s *Store) CreateSnapshot(ctx context.Context, name string, md map[string]s
 	}
 	r, err := c.CreateSnapshot(ctx, &azblob.CreateSnapshotOptions{Metadata: m})
 	if err != nil {
-		return "", mapErr(ctx, op, name, err)
+		return "", storeerr.FromSDK(ctx, op, name, err)
 	}
 	if r.Snapshot == nil {
-		return "", &storage.Error{Op: op, Name: name, Class: storage.ErrTransient, Err: fmt.Errorf("no snapshot id in the answer")}
+		return "", &storeerr.Error{Op: op, Name: name, Class: storeerr.ErrTransient, Err: fmt.Errorf("no snapshot id in the answer")}
 	}
 	return *r.Snapshot, nil
 }
@@ -50,7 +51,7 @@ func (s *Store) ListSnapshots(ctx context.Context, name string) ([]storage.Snaps
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, mapErr(ctx, op, name, err)
+			return nil, storeerr.FromSDK(ctx, op, name, err)
 		}
 		for _, it := range page.Segment.BlobItems {
 			if it.Name == nil || *it.Name != b || it.Snapshot == nil || *it.Snapshot == "" {
@@ -73,14 +74,14 @@ func snapTime(id string) time.Time {
 func (s *Store) DeleteSnapshot(ctx context.Context, name, snapshot string) error {
 	const op = "delete snapshot"
 	if snapshot == "" {
-		return storage.Invalid(op, name, "no snapshot id: refusing to delete the base blob")
+		return storeerr.Invalid(op, name, "no snapshot id: refusing to delete the base blob")
 	}
 	c, err := s.blobClient(op, name, snapshot)
 	if err != nil {
 		return err
 	}
 	_, err = c.Delete(ctx, nil)
-	return mapErr(ctx, op, name, err)
+	return storeerr.FromSDK(ctx, op, name, err)
 }
 
 // CopySnapshot implements storage.Store: a server-side copy from the
@@ -97,10 +98,10 @@ func (s *Store) CopySnapshot(ctx context.Context, name, snapshot, dst string) er
 		return err
 	}
 	_, err = d.StartCopyFromURL(ctx, src.URL(), &azblob.StartCopyFromURLOptions{AccessConditions: ifNoneMatchAny()})
-	if err = mapErr(ctx, op, dst, err); err != nil {
-		var e *storage.Error
+	if err = storeerr.FromSDK(ctx, op, dst, err); err != nil {
+		var e *storeerr.Error
 		if asError(err, &e) && (e.Status == 409 || e.Status == 412) {
-			e.Class = storage.ErrExists
+			e.Class = storeerr.ErrExists
 		}
 		return err
 	}
@@ -113,17 +114,17 @@ func (s *Store) waitCopy(ctx context.Context, d *azblob.Client, dst string) erro
 	for {
 		r, err := d.GetProperties(ctx, nil)
 		if err != nil {
-			return mapErr(ctx, op, dst, err)
+			return storeerr.FromSDK(ctx, op, dst, err)
 		}
 		if r.CopyStatus == nil || *r.CopyStatus == azblob.CopyStatusTypeSuccess {
 			return nil
 		}
 		if *r.CopyStatus != azblob.CopyStatusTypePending {
-			return &storage.Error{Op: op, Name: dst, Class: storage.ErrTransient, Err: fmt.Errorf("copy ended %s", *r.CopyStatus)}
+			return &storeerr.Error{Op: op, Name: dst, Class: storeerr.ErrTransient, Err: fmt.Errorf("copy ended %s", *r.CopyStatus)}
 		}
 		select {
 		case <-ctx.Done():
-			return &storage.Error{Op: op, Name: dst, Err: ctx.Err()}
+			return &storeerr.Error{Op: op, Name: dst, Err: ctx.Err()}
 		case <-time.After(s.copyPoll):
 		}
 	}
@@ -145,7 +146,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]storage.BlobInfo, er
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, mapErr(ctx, op, prefix, err)
+			return nil, storeerr.FromSDK(ctx, op, prefix, err)
 		}
 		for _, it := range page.Segment.BlobItems {
 			if it.Name == nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 var _ storage.Store = (*Store)(nil)
@@ -96,13 +97,13 @@ func (s *Store) violation(op, name, format string, args ...any) error {
 	if s.cfg.OnViolation != nil {
 		s.cfg.OnViolation(fmt.Sprintf("%s %s: %s", op, name, msg))
 	}
-	return storage.Invalid(op, name, "%s", msg)
+	return storeerr.Invalid(op, name, "%s", msg)
 }
 
 // do runs fn under the lock between the hooks.
 func (s *Store) do(ctx context.Context, c Call, fn func() error) error {
 	if err := ctx.Err(); err != nil {
-		return &storage.Error{Op: c.Op, Name: c.Name, Err: err}
+		return &storeerr.Error{Op: c.Op, Name: c.Name, Err: err}
 	}
 	if s.cfg.Before != nil {
 		if err := s.cfg.Before(c); err != nil {
@@ -136,7 +137,7 @@ func (s *Store) lookup(op, name string) (*blob, error) {
 
 // notFound returns a 404.
 func notFound(op, name, code string) error {
-	return &storage.Error{Op: op, Name: name, Status: 404, Code: code, Class: storage.ErrNotFound}
+	return &storeerr.Error{Op: op, Name: name, Status: 404, Code: code, Class: storeerr.ErrNotFound}
 }
 
 // tick advances the fake's clock; the lock is held.

@@ -10,6 +10,7 @@ import (
 	"hvmigrate/hub/internal/storage"
 	"hvmigrate/hub/internal/storage/mem"
 	"hvmigrate/hub/internal/storage/storagetest"
+	"hvmigrate/shared/storeerr"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -43,7 +44,7 @@ func TestStore_PutPages_violation_reported(t *testing.T) {
 			}
 			data := make([]byte, tt.n)
 			err := s.PutPages(context.Background(), "ctr/d", tt.off, data, storage.CRC64(data), storage.Cond{})
-			if !errors.Is(err, storage.ErrInvalid) || len(got) != 1 {
+			if !errors.Is(err, storeerr.ErrInvalid) || len(got) != 1 {
 				t.Fatalf("PutPages: %v, violations %q; want ErrInvalid and one violation", err, got)
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 // CreatePageBlob implements storage.Store.
@@ -25,7 +26,7 @@ func (s *Store) CreatePageBlob(ctx context.Context, name string, size int64) err
 			if b.kind == storage.KindPage && b.pg.size == size {
 				return nil
 			}
-			return &storage.Error{Op: op, Name: name, Status: 409, Code: "BlobAlreadyExists", Class: storage.ErrExists}
+			return &storeerr.Error{Op: op, Name: name, Status: 409, Code: "BlobAlreadyExists", Class: storeerr.ErrExists}
 		}
 		s.blobs[name] = &blob{kind: storage.KindPage, pg: newPages(size), etag: s.tick()}
 		return nil
@@ -40,13 +41,13 @@ func (s *Store) pageTarget(op, name string, off, n int64, cond storage.Cond) (*b
 		return nil, err
 	}
 	if b.kind != storage.KindPage {
-		return nil, &storage.Error{Op: op, Name: name, Status: 409, Code: "InvalidBlobType", Class: storage.ErrExists}
+		return nil, &storeerr.Error{Op: op, Name: name, Status: 409, Code: "InvalidBlobType", Class: storeerr.ErrExists}
 	}
 	if off+n > b.pg.size {
 		return nil, s.violation(op, name, "range %d+%d past the end %d (416 InvalidPageRange)", off, n, b.pg.size)
 	}
 	if le, ok := cond.SequenceLE(); ok && b.seq > le {
-		return nil, &storage.Error{Op: op, Name: name, Status: 412, Code: "SequenceNumberConditionNotMet", Class: storage.ErrConditionNotMet}
+		return nil, &storeerr.Error{Op: op, Name: name, Status: 412, Code: "SequenceNumberConditionNotMet", Class: storeerr.ErrConditionNotMet}
 	}
 	return b, nil
 }
@@ -70,7 +71,7 @@ func (s *Store) PutPages(ctx context.Context, name string, off int64, data []byt
 			return err
 		}
 		if storage.CRC64(data) != crc {
-			return &storage.Error{Op: op, Name: name, Status: 400, Code: "Crc64Mismatch", Class: storage.ErrChecksum}
+			return &storeerr.Error{Op: op, Name: name, Status: 400, Code: "Crc64Mismatch", Class: storeerr.ErrChecksum}
 		}
 		b.pg.write(off, data, n)
 		b.etag, s.puts = s.tick(), s.puts+1
@@ -102,7 +103,7 @@ func (s *Store) ClearPages(ctx context.Context, name string, off, n int64, cond 
 func (s *Store) SetSequenceNumber(ctx context.Context, name string, n int64) error {
 	const op = "set sequence number"
 	if n < 0 {
-		return storage.Invalid(op, name, "sequence number %d is negative", n)
+		return storeerr.Invalid(op, name, "sequence number %d is negative", n)
 	}
 	return s.do(ctx, Call{Op: op, Name: name, N: n}, func() error {
 		b, err := s.lookup(op, name)
@@ -110,7 +111,7 @@ func (s *Store) SetSequenceNumber(ctx context.Context, name string, n int64) err
 			return err
 		}
 		if b.kind != storage.KindPage {
-			return &storage.Error{Op: op, Name: name, Status: 409, Code: "InvalidBlobType", Class: storage.ErrExists}
+			return &storeerr.Error{Op: op, Name: name, Status: 409, Code: "InvalidBlobType", Class: storeerr.ErrExists}
 		}
 		b.seq = max(b.seq, n)
 		b.etag = s.tick()
@@ -127,14 +128,14 @@ func (s *Store) Upload(ctx context.Context, name string, r io.Reader) error {
 	}
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return &storage.Error{Op: op, Name: name, Err: err}
+		return &storeerr.Error{Op: op, Name: name, Err: err}
 	}
 	return s.do(ctx, Call{Op: op, Name: name, N: int64(len(data))}, func() error {
 		if !s.containers[ctr] {
 			return notFound(op, name, "ContainerNotFound")
 		}
 		if s.blobs[name] != nil {
-			return &storage.Error{Op: op, Name: name, Status: 409, Code: "BlobAlreadyExists", Class: storage.ErrExists}
+			return &storeerr.Error{Op: op, Name: name, Status: 409, Code: "BlobAlreadyExists", Class: storeerr.ErrExists}
 		}
 		pg := newPages(int64(len(data)))
 		pg.write(0, data, int64(len(data)))

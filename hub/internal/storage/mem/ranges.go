@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 // PageRanges implements storage.Store. The fake tracks every page, so the
@@ -21,7 +22,7 @@ func (s *Store) PageRanges(ctx context.Context, name, snapshot string, off, n in
 			return err
 		}
 		if b.kind != storage.KindPage {
-			return &storage.Error{Op: op, Name: name, Status: 409, Code: "InvalidBlobType", Class: storage.ErrExists}
+			return &storeerr.Error{Op: op, Name: name, Status: 409, Code: "InvalidBlobType", Class: storeerr.ErrExists}
 		}
 		pg := b.pg
 		if sn != nil {

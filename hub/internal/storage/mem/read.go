@@ -8,6 +8,7 @@ import (
 	"maps"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 // source returns the bytes and sequence number of a blob or snapshot; the
@@ -58,7 +59,7 @@ func (s *Store) ReadAt(ctx context.Context, name, snapshot string, p []byte, off
 			pg = sn.pg
 		}
 		if off < 0 {
-			return storage.Invalid(op, name, "negative offset %d", off)
+			return storeerr.Invalid(op, name, "negative offset %d", off)
 		}
 		n = pg.read(p, off)
 		eof = n < len(p)
@@ -74,7 +75,7 @@ func (s *Store) ReadAt(ctx context.Context, name, snapshot string, p []byte, off
 func (s *Store) OpenRange(ctx context.Context, name, snapshot string, off, n int64) (io.ReadCloser, error) {
 	const op = "read"
 	if off < 0 || n <= 0 {
-		return nil, storage.Invalid(op, name, "range %d+%d", off, n)
+		return nil, storeerr.Invalid(op, name, "range %d+%d", off, n)
 	}
 	var buf []byte
 	err := s.do(ctx, Call{Op: op, Name: name, Off: off, N: n}, func() error {

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 // CreateSnapshot implements storage.Store.
@@ -46,7 +47,7 @@ func (s *Store) ListSnapshots(ctx context.Context, name string) ([]storage.Snaps
 
 // storageNotFound reports a 404 for a missing blob (not container).
 func storageNotFound(err error) bool {
-	e, ok := err.(*storage.Error)
+	e, ok := err.(*storeerr.Error)
 	return ok && e.Code == "BlobNotFound"
 }
 
@@ -54,7 +55,7 @@ func storageNotFound(err error) bool {
 func (s *Store) DeleteSnapshot(ctx context.Context, name, snapshot string) error {
 	const op = "delete snapshot"
 	if snapshot == "" {
-		return storage.Invalid(op, name, "no snapshot id: refusing to delete the base blob")
+		return storeerr.Invalid(op, name, "no snapshot id: refusing to delete the base blob")
 	}
 	return s.do(ctx, Call{Op: op, Name: name}, func() error {
 		b, err := s.lookup(op, name)
@@ -86,7 +87,7 @@ func (s *Store) CopySnapshot(ctx context.Context, name, snapshot, dst string) er
 			return notFound(op, dst, "ContainerNotFound")
 		}
 		if s.blobs[dst] != nil {
-			return &storage.Error{Op: op, Name: dst, Status: 409, Code: "BlobAlreadyExists", Class: storage.ErrExists}
+			return &storeerr.Error{Op: op, Name: dst, Status: 409, Code: "BlobAlreadyExists", Class: storeerr.ErrExists}
 		}
 		pg, seq := b.pg, b.seq
 		if sn != nil {

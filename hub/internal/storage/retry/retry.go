@@ -12,8 +12,8 @@ import (
 	"context"
 	"time"
 
-	"hvmigrate/hub/internal/storage"
 	"hvmigrate/shared/backoff"
+	"hvmigrate/shared/storeerr"
 )
 
 // Event describes one retry, for logs and metrics.
@@ -47,6 +47,6 @@ type policy struct{ cfg Config }
 
 // do runs fn until it succeeds, fails for good, or the budget is spent.
 func (p policy) do(ctx context.Context, op string, fn func() error) error {
-	return backoff.Do(ctx, p.cfg, backoff.Policy{Retryable: storage.Retryable, RetryAfter: storage.RetryAfter}, op, "",
+	return backoff.Do(ctx, p.cfg, backoff.Policy{Retryable: storeerr.Retryable, RetryAfter: storeerr.RetryAfter}, op, "",
 		func(context.Context, int) error { return fn() })
 }

@@ -12,6 +12,7 @@ import (
 	"hvmigrate/hub/internal/storage/mem"
 	"hvmigrate/hub/internal/storage/retry"
 	"hvmigrate/hub/internal/storage/storagetest"
+	"hvmigrate/shared/storeerr"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -42,10 +43,10 @@ func flaky(n int, err error) (*mem.Store, *int) {
 }
 
 func TestStore_PutPages_retries(t *testing.T) {
-	busy := &storage.Error{Op: "put pages", Status: 503, Code: "ServerBusy", Class: storage.ErrThrottled, RetryAfter: 3 * time.Second}
-	reset := &storage.Error{Op: "put pages", Class: storage.ErrTransient}
-	denied := &storage.Error{Op: "put pages", Status: 403, Class: storage.ErrDenied}
-	fence := &storage.Error{Op: "put pages", Status: 412, Class: storage.ErrConditionNotMet}
+	busy := &storeerr.Error{Op: "put pages", Status: 503, Code: "ServerBusy", Class: storeerr.ErrThrottled, RetryAfter: 3 * time.Second}
+	reset := &storeerr.Error{Op: "put pages", Class: storeerr.ErrTransient}
+	denied := &storeerr.Error{Op: "put pages", Status: 403, Class: storeerr.ErrDenied}
+	fence := &storeerr.Error{Op: "put pages", Status: 412, Class: storeerr.ErrConditionNotMet}
 	tests := []struct {
 		name      string
 		failures  int
@@ -56,9 +57,9 @@ func TestStore_PutPages_retries(t *testing.T) {
 	}{
 		{"throttled_honoursRetryAfter", 3, busy, 4, nil, 3 * time.Second},
 		{"transient_recovers", 2, reset, 3, nil, 0},
-		{"transient_givesUp", 100, reset, 5, storage.ErrTransient, 0},
-		{"denied_notRetried", 100, denied, 1, storage.ErrDenied, 0},
-		{"fence_notRetried", 100, fence, 1, storage.ErrConditionNotMet, 0},
+		{"transient_givesUp", 100, reset, 5, storeerr.ErrTransient, 0},
+		{"denied_notRetried", 100, denied, 1, storeerr.ErrDenied, 0},
+		{"fence_notRetried", 100, fence, 1, storeerr.ErrConditionNotMet, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,14 +89,14 @@ func TestStore_PutPages_retries(t *testing.T) {
 }
 
 func TestStore_PutPages_contextEnds(t *testing.T) {
-	s, calls := flaky(100, &storage.Error{Class: storage.ErrThrottled})
+	s, calls := flaky(100, &storeerr.Error{Class: storeerr.ErrThrottled})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := retry.New(s, retry.Config{Sleep: func(context.Context, time.Duration) error { cancel(); return context.Canceled }})
 	if err := s.CreatePageBlob(ctx, "ctr/d", 4096); err != nil {
 		t.Fatal(err)
 	}
 	data := make([]byte, 512)
-	if err := r.PutPages(ctx, "ctr/d", 0, data, storage.CRC64(data), storage.Cond{}); !errors.Is(err, storage.ErrThrottled) {
+	if err := r.PutPages(ctx, "ctr/d", 0, data, storage.CRC64(data), storage.Cond{}); !errors.Is(err, storeerr.ErrThrottled) {
 		t.Fatalf("PutPages: %v", err)
 	}
 	if *calls != 1 {

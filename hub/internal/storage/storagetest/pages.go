@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 func testCreateIdempotent(t *testing.T, s storage.Store, ctr string, _ options) {
@@ -27,11 +28,11 @@ func testCreateIdempotent(t *testing.T, s storage.Store, ctr string, _ options) 
 func testCreateOtherSize(t *testing.T, s storage.Store, ctr string, _ options) {
 	name := ctr + "/b.vhd"
 	mustCreate(t, s, name, 4096)
-	wantErr(t, "create with another size", s.CreatePageBlob(context.Background(), name, 8192), storage.ErrExists)
+	wantErr(t, "create with another size", s.CreatePageBlob(context.Background(), name, 8192), storeerr.ErrExists)
 }
 
 func testCreateUnaligned(t *testing.T, s storage.Store, ctr string, _ options) {
-	wantErr(t, "create 1000 bytes", s.CreatePageBlob(context.Background(), ctr+"/c.vhd", 1000), storage.ErrInvalid)
+	wantErr(t, "create 1000 bytes", s.CreatePageBlob(context.Background(), ctr+"/c.vhd", 1000), storeerr.ErrInvalid)
 }
 
 func testPutRoundTrip(t *testing.T, s storage.Store, ctr string, _ options) {
@@ -63,7 +64,7 @@ func testPutLimits(t *testing.T, s storage.Store, ctr string, _ options) {
 		n    int
 	}{{"4 MiB + 512", 0, 4<<20 + 512}, {"unaligned offset", 100, 512}, {"unaligned length", 0, 700}} {
 		data := make([]byte, c.n)
-		wantErr(t, c.what, s.PutPages(ctx, name, c.off, data, storage.CRC64(data), storage.Cond{}), storage.ErrInvalid)
+		wantErr(t, c.what, s.PutPages(ctx, name, c.off, data, storage.CRC64(data), storage.Cond{}), storeerr.ErrInvalid)
 	}
 	mustPut(t, s, name, 4<<20, pattern(3, 4<<20)) // exactly 4 MiB is fine
 }
@@ -79,7 +80,7 @@ func testPutBadCRC(t *testing.T, s storage.Store, ctr string, o options) {
 		}
 		return
 	}
-	wantErr(t, "put with a wrong CRC-64", err, storage.ErrChecksum)
+	wantErr(t, "put with a wrong CRC-64", err, storeerr.ErrChecksum)
 	wantBytes(t, "blob after refused put", readAll(t, s, name, ""), make([]byte, 1<<20))
 }
 
@@ -94,7 +95,7 @@ func testPutPastEnd(t *testing.T, s storage.Store, ctr string, o options) {
 		}
 		return
 	}
-	wantErr(t, "put past the end", err, storage.ErrInvalid)
+	wantErr(t, "put past the end", err, storeerr.ErrInvalid)
 }
 
 func testSequenceFence(t *testing.T, s storage.Store, ctr string, _ options) {
@@ -105,7 +106,7 @@ func testSequenceFence(t *testing.T, s storage.Store, ctr string, _ options) {
 		t.Fatalf("SetSequenceNumber: %v", err)
 	}
 	data := pattern(6, 8192)
-	wantErr(t, "put if le 4 at 5", s.PutPages(ctx, name, 0, data, storage.CRC64(data), storage.IfSequenceLE(4)), storage.ErrConditionNotMet)
+	wantErr(t, "put if le 4 at 5", s.PutPages(ctx, name, 0, data, storage.CRC64(data), storage.IfSequenceLE(4)), storeerr.ErrConditionNotMet)
 	wantBytes(t, "after fenced put", readAll(t, s, name, ""), make([]byte, 1<<20))
 	if err := s.PutPages(ctx, name, 0, data, storage.CRC64(data), storage.IfSequenceLE(5)); err != nil {
 		t.Fatalf("put if le 5 at 5: %v", err)
@@ -127,7 +128,7 @@ func testClear(t *testing.T, s storage.Store, ctr string, _ options) {
 	if err := s.SetSequenceNumber(ctx, name, 2); err != nil {
 		t.Fatalf("SetSequenceNumber: %v", err)
 	}
-	wantErr(t, "clear if le 1 at 2", s.ClearPages(ctx, name, 0, size, storage.IfSequenceLE(1)), storage.ErrConditionNotMet)
+	wantErr(t, "clear if le 1 at 2", s.ClearPages(ctx, name, 0, size, storage.IfSequenceLE(1)), storeerr.ErrConditionNotMet)
 	wantBytes(t, "after fenced clear", readAll(t, s, name, ""), want)
 	if err := s.ClearPages(ctx, name, 1<<20, 5<<20-1024, storage.IfSequenceLE(2)); err != nil {
 		t.Fatalf("clear 5 MiB - 1 KiB: %v", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 // testPageRanges writes, clears, snapshots and writes again, then checks
@@ -84,9 +85,9 @@ func checkPaging(t *testing.T, s storage.Store, name string, size int64, want []
 		t.Fatalf("listing of a window = %v, want %v", got, inside)
 	}
 	_, _, err := s.PageRanges(context.Background(), name, "", 100, 512, 1)
-	wantErr(t, "unaligned window", err, storage.ErrInvalid)
+	wantErr(t, "unaligned window", err, storeerr.ErrInvalid)
 	_, _, err = s.PageRanges(context.Background(), name+"-none", "", 0, 512, 1)
-	wantErr(t, "missing blob", err, storage.ErrNotFound)
+	wantErr(t, "missing blob", err, storeerr.ErrNotFound)
 }
 
 // listAll walks a window through PageRanges, checking each answer's shape.

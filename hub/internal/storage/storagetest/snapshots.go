@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storeerr"
 )
 
 func testSnapshots(t *testing.T, s storage.Store, ctr string, _ options) {
@@ -41,8 +42,8 @@ func testSnapshots(t *testing.T, s storage.Store, ctr string, _ options) {
 	if err := s.DeleteSnapshot(ctx, name, id); err != nil {
 		t.Fatalf("DeleteSnapshot: %v", err)
 	}
-	wantErr(t, "delete the snapshot again", s.DeleteSnapshot(ctx, name, id), storage.ErrNotFound)
-	wantErr(t, "delete without an id", s.DeleteSnapshot(ctx, name, ""), storage.ErrInvalid)
+	wantErr(t, "delete the snapshot again", s.DeleteSnapshot(ctx, name, id), storeerr.ErrNotFound)
+	wantErr(t, "delete without an id", s.DeleteSnapshot(ctx, name, ""), storeerr.ErrInvalid)
 	list, err = s.ListSnapshots(ctx, name)
 	if err != nil || len(list) != 1 || list[0].ID != id2 {
 		t.Fatalf("ListSnapshots after delete = %+v, %v; want [%s]", list, err, id2)
@@ -67,7 +68,7 @@ func testCopy(t *testing.T, s storage.Store, ctr string, _ options) {
 		t.Fatalf("CopySnapshot: %v", err)
 	}
 	wantBytes(t, "copy", readAll(t, s, dst, ""), readAll(t, s, name, id))
-	wantErr(t, "copy onto an existing blob", s.CopySnapshot(ctx, name, id, dst), storage.ErrExists)
+	wantErr(t, "copy onto an existing blob", s.CopySnapshot(ctx, name, id, dst), storeerr.ErrExists)
 }
 
 func testList(t *testing.T, s storage.Store, ctr string, _ options) {
@@ -95,25 +96,25 @@ func testList(t *testing.T, s storage.Store, ctr string, _ options) {
 		t.Fatalf("List(container) = %d entries, %v; want 4", len(all), err)
 	}
 	_, err = s.List(ctx, "x")
-	wantErr(t, "List without a container", err, storage.ErrInvalid)
+	wantErr(t, "List without a container", err, storeerr.ErrInvalid)
 }
 
 func testMissing(t *testing.T, s storage.Store, ctr string, _ options) {
 	ctx := context.Background()
 	name := ctr + "/missing"
 	_, err := s.Properties(ctx, name, "")
-	wantErr(t, "Properties", err, storage.ErrNotFound)
+	wantErr(t, "Properties", err, storeerr.ErrNotFound)
 	_, err = s.ReadAt(ctx, name, "", make([]byte, 10), 0)
-	wantErr(t, "ReadAt", err, storage.ErrNotFound)
+	wantErr(t, "ReadAt", err, storeerr.ErrNotFound)
 	data := make([]byte, 512)
-	wantErr(t, "PutPages", s.PutPages(ctx, name, 0, data, storage.CRC64(data), storage.Cond{}), storage.ErrNotFound)
-	wantErr(t, "SetSequenceNumber", s.SetSequenceNumber(ctx, name, 1), storage.ErrNotFound)
+	wantErr(t, "PutPages", s.PutPages(ctx, name, 0, data, storage.CRC64(data), storage.Cond{}), storeerr.ErrNotFound)
+	wantErr(t, "SetSequenceNumber", s.SetSequenceNumber(ctx, name, 1), storeerr.ErrNotFound)
 	_, err = s.CreateSnapshot(ctx, name, nil)
-	wantErr(t, "CreateSnapshot", err, storage.ErrNotFound)
+	wantErr(t, "CreateSnapshot", err, storeerr.ErrNotFound)
 	_, err = s.Properties(ctx, "nocontainer/x", "")
-	wantErr(t, "Properties in a missing container", err, storage.ErrNotFound)
+	wantErr(t, "Properties in a missing container", err, storeerr.ErrNotFound)
 	_, err = s.Properties(ctx, "bad", "")
-	wantErr(t, "Properties of a name without container", err, storage.ErrInvalid)
+	wantErr(t, "Properties of a name without container", err, storeerr.ErrInvalid)
 }
 
 func testUpload(t *testing.T, s storage.Store, ctr string, _ options) {
@@ -123,7 +124,7 @@ func testUpload(t *testing.T, s storage.Store, ctr string, _ options) {
 	if err := s.Upload(ctx, name, bytes.NewReader(data)); err != nil {
 		t.Fatalf("Upload: %v", err)
 	}
-	wantErr(t, "Upload again", s.Upload(ctx, name, bytes.NewReader(data)), storage.ErrExists)
+	wantErr(t, "Upload again", s.Upload(ctx, name, bytes.NewReader(data)), storeerr.ErrExists)
 	o, err := storage.Open(ctx, s, name, "")
 	if err != nil || o.Size() != int64(len(data)) {
 		t.Fatalf("Open: %v (size %d)", err, o.Size())
@@ -153,5 +154,5 @@ func testUpload(t *testing.T, s storage.Store, ctr string, _ options) {
 		wantBytes(t, "range", got, data[r.off:min(r.off+r.n, int64(len(data)))])
 	}
 	_, err = s.OpenRange(ctx, ctr+"/none", "", 0, 10)
-	wantErr(t, "OpenRange of a missing blob", err, storage.ErrNotFound)
+	wantErr(t, "OpenRange of a missing blob", err, storeerr.ErrNotFound)
 }

@@ -1,4 +1,4 @@
-package azure
+package storeerr
 
 import (
 	"context"
@@ -9,31 +9,37 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
-	"hvmigrate/hub/internal/storage"
+	"hvmigrate/shared/storehttp"
 )
 
-// mapErr turns an SDK error into a redacted *storage.Error with a class.
-func mapErr(ctx context.Context, op, name string, err error) error {
+// FromSDK turns an error of the Azure SDK for operation op on name into a
+// redacted *Error with a class, or returns nil for nil. A service answer
+// is classified by its status and error code and keeps the delay the
+// service asked for. Any other failure keeps only its redacted text: it is
+// the context's error when ctx is done (the caller gave up, not a storage
+// failure, so no class), ErrDenied for a request the transport refused,
+// and ErrTransient otherwise (timeouts, resets, lost answers).
+func FromSDK(ctx context.Context, op, name string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
-		e := &storage.Error{Op: op, Name: name, Status: re.StatusCode, Code: re.ErrorCode}
+		e := &Error{Op: op, Name: name, Status: re.StatusCode, Code: re.ErrorCode}
 		e.Class = classify(re.StatusCode, re.ErrorCode)
 		if re.RawResponse != nil {
 			e.RetryAfter = retryAfter(re.RawResponse.Header)
 		}
 		return e
 	}
-	e := &storage.Error{Op: op, Name: name, Err: errors.New(storage.Redact(err.Error()))}
+	e := &Error{Op: op, Name: name, Err: errors.New(Redact(err.Error()))}
 	switch {
 	case ctx.Err() != nil:
-		e.Err = ctx.Err() // the caller gave up; not a storage failure
-	case errors.Is(err, ErrForeignHost):
-		e.Class = storage.ErrDenied
+		e.Err = ctx.Err()
+	case errors.Is(err, storehttp.ErrForeignHost):
+		e.Class = ErrDenied
 	default:
-		e.Class = storage.ErrTransient // timeouts, resets, lost answers
+		e.Class = ErrTransient
 	}
 	return e
 }
@@ -42,27 +48,27 @@ func mapErr(ctx context.Context, op, name string, err error) error {
 func classify(status int, code string) error {
 	switch code {
 	case "Crc64Mismatch", "Md5Mismatch":
-		return storage.ErrChecksum
+		return ErrChecksum
 	case "OperationTimedOut", "ServerBusy":
-		return storage.ErrThrottled
+		return ErrThrottled
 	case "BlobAlreadyExists", "InvalidBlobType", "ContainerAlreadyExists":
-		return storage.ErrExists
+		return ErrExists
 	case "SequenceNumberConditionNotMet", "ConditionNotMet", "TargetConditionNotMet":
-		return storage.ErrConditionNotMet
+		return ErrConditionNotMet
 	}
 	switch status {
 	case http.StatusNotFound:
-		return storage.ErrNotFound
+		return ErrNotFound
 	case http.StatusPreconditionFailed, http.StatusConflict:
-		return storage.ErrConditionNotMet // 409 without an "exists" code: a state conflict
+		return ErrConditionNotMet // 409 without an "exists" code: a state conflict
 	case http.StatusForbidden, http.StatusUnauthorized:
-		return storage.ErrDenied
+		return ErrDenied
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		return storage.ErrThrottled
+		return ErrThrottled
 	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
-		return storage.ErrTransient
+		return ErrTransient
 	}
-	return storage.ErrInvalid // 3xx (redirects are not followed), 400, 413, 416, ...
+	return ErrInvalid // 3xx (redirects are not followed), 400, 413, 416, ...
 }
 
 // retryAfter reads the delay headers the service may send.

@@ -1,4 +1,8 @@
-package storage
+// Package storeerr is the error model of blob storage shared by the agent
+// and the hub: the error classes callers decide on, the Error type a failed
+// request becomes, redaction of SAS signatures and keys from error text, and
+// the classification of Azure SDK errors into those classes.
+package storeerr
 
 import (
 	"errors"
@@ -7,26 +11,27 @@ import (
 	"time"
 )
 
-// Error classes. Every error a Store returns for a failed request matches
+// Error classes. Every error a store returns for a failed request matches
 // one of them with errors.Is, so callers decide without matching strings.
 var (
 	// ErrNotFound: the blob, snapshot or container does not exist.
 	ErrNotFound = errors.New("blob not found")
-	// ErrExists: a blob that must be new exists, or exists with another
-	// type or size.
+	// ErrExists: a blob or container that must be new exists, or a blob
+	// exists with another type, size or content.
 	ErrExists = errors.New("blob already exists")
-	// ErrConditionNotMet: a precondition failed (412), including
-	// SequenceNumberConditionNotMet: another writer has moved the fence.
+	// ErrConditionNotMet: a precondition failed (412: ETag, sequence
+	// number), or a 409 state conflict that is not an "exists".
 	ErrConditionNotMet = errors.New("condition not met")
-	// ErrThrottled: the service is busy (503, 429, 500 OperationTimedOut);
-	// retry after a delay.
+	// ErrThrottled: the service is busy (503 ServerBusy, 429, 500
+	// OperationTimedOut); retry after a delay.
 	ErrThrottled = errors.New("throttled by storage")
 	// ErrTransient: a timeout, reset or 5xx that may succeed on retry; the
 	// request may or may not have been applied.
 	ErrTransient = errors.New("transient storage failure")
 	// ErrChecksum: the service received bytes that do not match the CRC.
 	ErrChecksum = errors.New("checksum mismatch")
-	// ErrDenied: the credential does not allow the operation.
+	// ErrDenied: the credential or SAS does not allow the operation, or has
+	// expired, or the request was not for the configured endpoint.
 	ErrDenied = errors.New("access denied")
 	// ErrInvalid: the request is malformed (alignment, size, range, name).
 	ErrInvalid = errors.New("invalid request")
@@ -40,8 +45,8 @@ func Retryable(err error) bool {
 // Error is a failed storage operation. Its text never holds a URL query or
 // a key: implementations build it from redacted text only.
 type Error struct {
-	Op         string        // "put pages", "create snapshot", ...
-	Name       string        // blob name
+	Op         string        // "write pages", "create snapshot", ...
+	Name       string        // blob name, no query
 	Status     int           // HTTP status, 0 if none arrived
 	Code       string        // service error code, e.g. ServerBusy
 	RetryAfter time.Duration // delay the service asked for, 0 if none
