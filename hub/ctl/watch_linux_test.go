@@ -8,32 +8,17 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	adminv1 "hvmigrate/shared/gen/hvmigrate/admin/v1"
+	"hvmigrate/shared/testenv"
 )
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 
-// lockedBuffer collects what the terminal shows.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return ansi.ReplaceAllString(l.b.String(), "")
-}
+// shown returns what the terminal shows: its output without escapes.
+func shown(screen *testenv.Buffer) string { return ansi.ReplaceAllString(screen.String(), "") }
 
 func watchStatus(done, total uint64, cycle uint64, state string) []*adminv1.VmStatus {
 	return []*adminv1.VmStatus{{VmId: "vm-1", Name: "web01", State: state, AppliedCycle: cycle, Health: "ok",
@@ -46,7 +31,7 @@ func TestWatchView_drawsBarsOnATerminal(t *testing.T) {
 	if !isTerminal(secondary) || isTerminal(&bytes.Buffer{}) {
 		t.Fatal("isTerminal does not tell the pty from a buffer")
 	}
-	var screen lockedBuffer
+	var screen testenv.Buffer
 	copied := make(chan struct{})
 	go func() {
 		buf := make([]byte, 4096)
@@ -73,7 +58,7 @@ func TestWatchView_drawsBarsOnATerminal(t *testing.T) {
 	v.update(watchStatus(total, total, 3, "replicating"))
 	waitScreen(t, &screen, "cycle 3")
 	v.close()
-	out := screen.String()
+	out := shown(&screen)
 	for _, want := range []string{"web01", "initial_copy", "os", "10 %", "50 %", "ETA", "MiB/s",
 		"replicating", "cycle 3", "rpo 42s", "pending 3.0 MiB", "points 2", "100 %"} {
 		if !strings.Contains(out, want) {
@@ -82,12 +67,12 @@ func TestWatchView_drawsBarsOnATerminal(t *testing.T) {
 	}
 }
 
-func waitScreen(t *testing.T, s *lockedBuffer, want string) {
+func waitScreen(t *testing.T, s *testenv.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(s.String(), want) {
+	for !strings.Contains(shown(s), want) {
 		if time.Now().After(deadline) {
-			t.Fatalf("terminal never showed %q:\n%s", want, s.String())
+			t.Fatalf("terminal never showed %q:\n%s", want, shown(s))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -10,7 +10,6 @@
 package azurite
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"hvmigrate/shared/secret"
+	"hvmigrate/shared/testenv"
 )
 
 // Development account that Azurite accepts; both values are public.
@@ -129,7 +129,7 @@ func start(ctx context.Context, opts Options, tempDir string) (*Server, error) {
 	if dataDir == "" {
 		dataDir = tempDir
 	}
-	var out bytes.Buffer
+	var out testenv.Buffer // both output pipes write to it
 	if err := s.launch(opts, files, dataDir, &out); err != nil {
 		return nil, err
 	}
@@ -156,14 +156,14 @@ func newServer(caPEM []byte, port int, tempDir string) *Server {
 	}
 }
 
-func (s *Server) launch(opts Options, files tlsFiles, dataDir string, out *bytes.Buffer) error {
+func (s *Server) launch(opts Options, files tlsFiles, dataDir string, out *testenv.Buffer) error {
 	_, port, _ := net.SplitHostPort(s.Host)
 	cmd := exec.Command(opts.Node, opts.Script,
 		"--blobHost", "127.0.0.1", "--blobPort", port,
 		"--cert", files.certPath, "--key", files.keyPath,
 		"--location", dataDir,
 		"--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent")
-	var w io.Writer = &syncWriter{w: out}
+	var w io.Writer = out
 	if opts.Output != nil {
 		w = io.MultiWriter(w, opts.Output)
 	}
@@ -265,16 +265,4 @@ type process struct {
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when Wait returns
 	waitErr error         // set before exited is closed
-}
-
-// syncWriter serialises writes from the two output pipes.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(p)
 }

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,28 +36,11 @@ type env struct {
 	srv     *azurite.Server
 	runner  *Runner
 	store   *jobstore.Store
-	logs    *safeBuffer
+	logs    *testenv.Buffer
 	sigs    []string
 	tmp     string
 	ctx     context.Context
 	limiter *throttle.Limiter
-}
-
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newEnv(t *testing.T) *env {
@@ -68,7 +50,7 @@ func newEnv(t *testing.T) *env {
 	if err := srv.CreateContainer(ctx, "replicas"); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{srv: srv, logs: &safeBuffer{}, tmp: t.TempDir(), ctx: ctx}
+	e := &env{srv: srv, logs: &testenv.Buffer{}, tmp: t.TempDir(), ctx: ctx}
 	var err error
 	if e.store, err = jobstore.Open(filepath.Join(e.tmp, "state", "agent.db")); err != nil {
 		t.Fatal(err)
