@@ -10,7 +10,6 @@ import (
 	"hvmigrate/agent/internal/jobstore"
 	"hvmigrate/agent/internal/upload"
 	"hvmigrate/shared/delta"
-	"hvmigrate/shared/diskfile"
 	"hvmigrate/shared/vdisk"
 )
 
@@ -22,9 +21,9 @@ const scanBlock = 64 << 10
 // them as one delta object of kind resync (block blob, staged blocks, one
 // commit), resuming from the journal like a cycle upload.
 func (r *Runner) RunResyncUpload(ctx context.Context, spec jobs.ResyncUpload, j *jobstore.Journal, p *upload.Progress) error {
-	img, err := diskfile.Open(spec.DiskPath)
+	img, err := openDisk(spec.DiskPath)
 	if err != nil {
-		return classifySource(fmt.Errorf("%w: %w", errSourceFormat, err))
+		return err
 	}
 	defer img.Close()
 	store, name, err := r.openStore(spec.Target, spec.VMID, p)

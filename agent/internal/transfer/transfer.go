@@ -28,6 +28,7 @@ import (
 	"hvmigrate/agent/internal/upload"
 	"hvmigrate/shared/diskfile"
 	"hvmigrate/shared/secret"
+	"hvmigrate/shared/vdisk"
 	"hvmigrate/shared/vhd"
 )
 
@@ -69,11 +70,20 @@ func New(cfg Config, lim *throttle.Limiter, threads func(requested int) int, log
 	return &Runner{cfg: cfg, lim: lim, threads: threads, log: log}
 }
 
+// openDisk opens a frozen source disk; failing that is a source error.
+func openDisk(path string) (vdisk.Image, error) {
+	img, err := diskfile.Open(path)
+	if err != nil {
+		return nil, classifySource(fmt.Errorf("%w: %w", errSourceFormat, err))
+	}
+	return img, nil
+}
+
 // RunInitialCopy copies a frozen disk into its replica page blob.
 func (r *Runner) RunInitialCopy(ctx context.Context, spec jobs.InitialCopy, j *jobstore.Journal, p *upload.Progress) error {
-	img, err := diskfile.Open(spec.DiskPath)
+	img, err := openDisk(spec.DiskPath)
 	if err != nil {
-		return classifySource(fmt.Errorf("%w: %w", errSourceFormat, err))
+		return err
 	}
 	defer img.Close()
 	store, name, err := r.openStore(spec.Target, spec.VMID, p)
