@@ -29,11 +29,11 @@ const (
 // host id), signed by a rogue CA that copies the project CA's name. The
 // hub must refuse it.
 func (c *Cluster) ForgeIdentity(name string) (string, error) {
-	realCA, err := readCert(filepath.Join(c.identity, idCAFile))
+	realCA, err := identity.ReadCert(filepath.Join(c.identity, idCAFile))
 	if err != nil {
 		return "", err
 	}
-	realLeaf, err := readCert(filepath.Join(c.identity, idCertFile))
+	realLeaf, err := identity.ReadCert(filepath.Join(c.identity, idCertFile))
 	if err != nil {
 		return "", err
 	}
@@ -91,18 +91,6 @@ func writeIdentity(dir, from string, key *ecdsa.PrivateKey, certDER []byte) erro
 		return err
 	}
 	return identity.WritePrivate(filepath.Join(dir, idCertFile), identity.EncodeCertPEM(certDER))
-}
-
-func readCert(path string) (*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	certs, err := identity.ParseCertsPEM(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return certs[0], nil
 }
 
 // OtherCAFingerprint is the fingerprint of a freshly made CA certificate:

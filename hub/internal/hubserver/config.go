@@ -122,13 +122,9 @@ type CtlConfig struct {
 
 // CAFingerprint returns the SHA-256 fingerprint of dir's project CA.
 func CAFingerprint(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, CACertFile))
+	ca, err := identity.ReadCert(filepath.Join(dir, CACertFile))
 	if err != nil {
 		return "", fmt.Errorf("read CA: %w", err)
 	}
-	certs, err := identity.ParseCertsPEM(b)
-	if err != nil {
-		return "", err
-	}
-	return identity.Fingerprint(certs[0]), nil
+	return identity.Fingerprint(ca), nil
 }

@@ -70,10 +70,10 @@ func loadCredentials(dir string) (credentials, error) {
 	if c.key, err = loadKey(dir); err != nil {
 		return credentials{}, err
 	}
-	if c.cert, err = loadCert(filepath.Join(dir, certFile)); err != nil {
+	if c.cert, err = identity.ReadCert(filepath.Join(dir, certFile)); err != nil {
 		return credentials{}, err
 	}
-	if c.ca, err = loadCert(filepath.Join(dir, caFile)); err != nil {
+	if c.ca, err = identity.ReadCert(filepath.Join(dir, caFile)); err != nil {
 		return credentials{}, err
 	}
 	return c, nil
@@ -85,18 +85,6 @@ func loadKey(dir string) (*ecdsa.PrivateKey, error) {
 		return nil, err
 	}
 	return identity.ParseKeyPEM(secret.New(string(b)))
-}
-
-func loadCert(path string) (*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	certs, err := identity.ParseCertsPEM(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return certs[0], nil
 }
 
 // loadOrCreateKey returns the host key in dir, creating it (0600) first:
