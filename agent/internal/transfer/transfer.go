@@ -28,6 +28,7 @@ import (
 	"hvmigrate/agent/internal/upload"
 	"hvmigrate/shared/diskfile"
 	"hvmigrate/shared/secret"
+	"hvmigrate/shared/storeerr"
 	"hvmigrate/shared/vdisk"
 	"hvmigrate/shared/vhd"
 )
@@ -162,7 +163,7 @@ func blobName(endpoint string, target secret.String) (string, error) {
 	rest := strings.TrimPrefix(u.Path, strings.TrimSuffix(ep.Path, "/")+"/")
 	_, name, ok := strings.Cut(rest, "/")
 	if rest == u.Path || !ok || name == "" {
-		return "", fmt.Errorf("%w: target URL %s is not a blob under the storage endpoint %s", jobs.ErrInvalid, redact.String(u.Redacted()), endpoint)
+		return "", fmt.Errorf("%w: target URL %s is not a blob under the storage endpoint %s", jobs.ErrInvalid, storeerr.Redact(u.Redacted()), endpoint)
 	}
 	return name, nil
 }

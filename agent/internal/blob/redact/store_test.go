@@ -32,9 +32,3 @@ func TestStore_Properties_redactsKeepsClass(t *testing.T) {
 		t.Fatalf("class lost or the *url.Error still reachable: %v", err)
 	}
 }
-
-func TestString_removesQuery(t *testing.T) {
-	if got := redact.String(sasURL); strings.Contains(got, "S3CR3TSIG") {
-		t.Fatalf("secret left in %q", got)
-	}
-}

@@ -3,9 +3,3 @@
 // with storeerr.RedactError, which keeps its class. The SDK's transport
 // errors (*url.Error) carry the full request URL, SAS query included.
 package redact
-
-import "hvmigrate/shared/storeerr"
-
-// String returns s with URL queries, SAS parameters and shared-key
-// signatures replaced by storeerr.Placeholder.
-func String(s string) string { return storeerr.Redact(s) }
