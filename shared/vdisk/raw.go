@@ -74,20 +74,40 @@ func (r *Raw) ReadAt(p []byte, off int64) (int, error) {
 // image is one data extent.
 func (r *Raw) Extents() iter.Seq2[Extent, error] {
 	return func(yield func(Extent, error) bool) {
-		for off := int64(0); off < r.size; {
-			start, end, err := nextData(r.f, off, r.size)
+		for e, err := range FileExtents(r.f, 0, r.size) {
 			if err != nil {
-				yield(Extent{}, fmt.Errorf("raw: %s: extents at %d: %w", r.path, off, err))
+				yield(Extent{}, fmt.Errorf("raw: %s: %w", r.path, err))
 				return
 			}
-			start, end = clampRange(off, start, end, r.size)
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// FileExtents yields the range [off, end) of f in order as extents at the
+// file's own offsets: holes, which read as zeros without storage behind
+// them, as KindZero, the rest as KindData. Where the file system cannot
+// tell holes apart (or the system has no SEEK_DATA), the range is one data
+// extent. Formats whose data area maps onto the file one to one (raw, fixed
+// VHD) use it to skip a sparse file's holes without reading them.
+func FileExtents(f *os.File, off, end int64) iter.Seq2[Extent, error] {
+	return func(yield func(Extent, error) bool) {
+		for off < end {
+			start, stop, err := nextData(f, off, end)
+			if err != nil {
+				yield(Extent{}, fmt.Errorf("extents at %d: %w", off, err))
+				return
+			}
+			start, stop = clampRange(off, start, stop, end)
 			if start > off && !yield(Extent{Offset: off, Length: start - off, Kind: KindZero}, nil) {
 				return
 			}
-			if end > start && !yield(Extent{Offset: start, Length: end - start, Kind: KindData}, nil) {
+			if stop > start && !yield(Extent{Offset: start, Length: stop - start, Kind: KindData}, nil) {
 				return
 			}
-			off = end
+			off = stop
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package vhd
 
 import (
+	"fmt"
 	"iter"
 
 	"hvmigrate/shared/vdisk"
@@ -8,8 +9,9 @@ import (
 
 // Extents yields the disk's extents in order, merging neighbours of the same
 // kind. Data is what some layer of the chain holds (by BAT entry and, inside
-// an allocated block, by sector bitmap); zero is what no layer holds. Only
-// metadata is read: BAT entries and sector bitmaps, never data.
+// an allocated block, by sector bitmap); zero is what no layer holds, and a
+// hole in a sparse fixed VHD's file. Only metadata is read: BAT entries,
+// sector bitmaps and the file system's hole map, never data.
 func (d *Disk) Extents() iter.Seq2[vdisk.Extent, error] {
 	return func(yield func(vdisk.Extent, error) bool) {
 		var cur vdisk.Extent
@@ -44,7 +46,18 @@ func (d *Disk) walk(i int, off, end int64, emit func(vdisk.Extent) error) error 
 	}
 	l := d.layers[i]
 	if l.hdr == nil {
-		return emit(vdisk.Extent{Offset: off, Length: end - off, Kind: vdisk.KindData})
+		// A fixed disk's data starts at file offset 0, so the file's holes
+		// (a sparse fixed VHD, as qemu-img and many copy tools write them)
+		// are virtual zeros that need not be read.
+		for e, err := range vdisk.FileExtents(l.f, off, end) {
+			if err != nil {
+				return fmt.Errorf("vhd: %s: %w", l.path, err)
+			}
+			if err := emit(e); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	bs := l.blockSize
 	for off < end {
