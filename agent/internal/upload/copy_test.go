@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -215,6 +216,35 @@ func TestCopy_Run_resumesAfterCrash(t *testing.T) {
 	if limit := data + 21*window; totalSent > limit {
 		t.Fatalf("sent %d bytes in all, more than the data %d plus 21 in-flight windows", totalSent, data)
 	}
+}
+
+// TestCopy_Run_zeroChunksNotJournaled checks that a chunk of allocated
+// zeros costs no journal mark, and that a copy run again over the finished
+// journal rescans it and still writes nothing.
+func TestCopy_Run_zeroChunksNotJournaled(t *testing.T) {
+	const chunk = 4 << 20
+	img := &memImage{data: make([]byte, 3*chunk)}
+	img.extents = []vdisk.Extent{{Offset: 0, Length: 3 * chunk, Kind: vdisk.KindData}}
+	img.data[5] = 1         // chunk 0 holds data
+	img.data[2*chunk+9] = 2 // chunk 2 too; chunk 1 is allocated zeros
+	st := mem.New()
+	j := &memJournal{}
+	c := &Copy{Image: img, Store: st, Blob: "disk.vhd", Footer: footerFor(t), Journal: j,
+		Config: DefaultCopyConfig(), Prog: &Progress{}}
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkReplica(t, st, img, c.Footer)
+	if want := map[int64]bool{0: true, 2: true}; !maps.Equal(j.done, want) {
+		t.Fatalf("journal holds chunks %v, want %v", j.done, want)
+	}
+	again := &crashingStore{Store: st, failAfter: 0}
+	c = &Copy{Image: img, Store: again, Blob: "disk.vhd", Footer: footerFor(t), Journal: j,
+		Config: DefaultCopyConfig(), Prog: &Progress{}}
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatalf("second run over a finished journal: %v", err)
+	}
+	checkReplica(t, st, img, c.Footer)
 }
 
 func TestCopyConfig_chunkSizeFor(t *testing.T) {

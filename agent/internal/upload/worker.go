@@ -21,7 +21,7 @@ func newWorker(c *Copy, size int64) *worker {
 }
 
 // copy reads the chunk's data extents, finds the non-zero ranges, writes
-// each with one Put Page, and records the chunk in the journal.
+// each with one Put Page, and records in the journal a chunk that wrote.
 func (w *worker) copy(ctx context.Context, ch chunk) error {
 	base := ch.Index * w.size
 	var sent int64
@@ -40,8 +40,13 @@ func (w *worker) copy(ctx context.Context, ch chunk) error {
 			sent += int64(s.Len)
 		}
 	}
-	if err := w.c.Journal.MarkChunk(ch.Index); err != nil {
-		return fmt.Errorf("record chunk %d: %w", ch.Index, err)
+	// A chunk that sent nothing leaves the new blob's zeros as they are: a
+	// restart scans it again and still sends nothing, so only chunks that
+	// wrote pages cost a journal commit (and its fsync).
+	if sent > 0 {
+		if err := w.c.Journal.MarkChunk(ch.Index); err != nil {
+			return fmt.Errorf("record chunk %d: %w", ch.Index, err)
+		}
 	}
 	n := dataBytes(ch.Data)
 	w.c.Prog.Skipped.Add(n - sent)
