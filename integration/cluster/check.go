@@ -153,13 +153,17 @@ type PointCheck struct {
 
 // CheckPoints compares every recovery point of a VM with the simulated
 // host's checksums of its disks at the log switch the point's cycle was
-// cut at. A difference fails the test; a point whose switch has no
-// recorded checksum (a base copied from a checkpoint) is listed.
+// cut at. A difference fails the test once every point was compared, with
+// every differing point listed (and, when the host keeps copies of its
+// disks, the differing byte ranges); a point whose switch has no recorded
+// checksum (a base copied from a checkpoint) is listed.
 func (c *Cluster) CheckPoints(vm simhost.VM) PointCheck {
 	c.T.Helper()
 	var res PointCheck
+	var mismatches []string
 	manifests := c.Manifests(vm.ID)
-	for _, p := range c.Points(vm.Name) {
+	points := c.Points(vm.Name)
+	for _, p := range points {
 		m, ok := manifests[p.ID]
 		if !ok || m.HostSwitch == 0 || (m.Kind != "delta" && m.Kind != "final") {
 			res.Unknown = append(res.Unknown, fmt.Sprintf("point %d (%+v)", p.ID, m))
@@ -179,6 +183,7 @@ func (c *Cluster) CheckPoints(vm simhost.VM) PointCheck {
 		if len(p.Disks) != len(sums) {
 			c.T.Fatalf("vm %s point %d has %d disks; the source has %d", vm.Name, p.ID, len(p.Disks), len(sums))
 		}
+		equal := true
 		for _, d := range p.Disks {
 			want, ok := byDisk[strings.ToLower(d.DiskID)]
 			if !ok {
@@ -189,11 +194,22 @@ func (c *Cluster) CheckPoints(vm simhost.VM) PointCheck {
 			got, err := c.BlobSHA256(name, d.Snapshot, want.Size)
 			must(c.T, err)
 			if got != want.SHA256 {
-				c.T.Fatalf("vm %s recovery point %d, disk %s: sha256 %s; the source at host switch %d has %s",
-					vm.Name, p.ID, d.DiskID, got, m.HostSwitch, want.SHA256)
+				equal = false
+				msg := fmt.Sprintf("vm %s recovery point %d (cycle %d, generation %d), disk %s: sha256 %s; the source at host switch %d has %s",
+					vm.Name, p.ID, m.Cycle, m.Generation, d.DiskID, got, m.HostSwitch, want.SHA256)
+				if why := c.explainMismatch(vm, points, want, name, d.Snapshot, m.HostSwitch); why != "" {
+					msg += "\n" + why
+				}
+				mismatches = append(mismatches, msg)
 			}
 		}
-		res.Checked++
+		if equal {
+			res.Checked++
+		}
+	}
+	if len(mismatches) > 0 {
+		c.T.Fatalf("vm %s: %d disk copies in recovery points differ from the source:\n%s", vm.Name, len(mismatches),
+			strings.Join(mismatches, "\n"))
 	}
 	return res
 }

@@ -35,6 +35,11 @@ type Options struct {
 	// NoSwitchChecksums stops the simulated host hashing disks at every
 	// log switch (faster, but recovery points cannot be checked).
 	NoSwitchChecksums bool
+	// KeepSwitchLogs has the simulated host keep a raw copy of the frozen
+	// disks of each checkpoint and copies of the logs of each VM's
+	// switches 1..N, so that a recovery point of those switches that
+	// differs from its source is reported with the differing byte ranges.
+	KeepSwitchLogs uint64
 }
 
 // DefaultOptions suit the suites: short intervals and timeouts.
@@ -205,6 +210,9 @@ func (c *Cluster) startSimhost() {
 	args := []string{"serve", "--dir", filepath.Join(c.Dir, "vms"), "--listen", c.simSock}
 	if c.opts.NoSwitchChecksums {
 		args = append(args, "--no-switch-checksums")
+	}
+	if c.opts.KeepSwitchLogs > 0 {
+		args = append(args, "--keep-switch-logs", fmt.Sprint(c.opts.KeepSwitchLogs))
 	}
 	c.Simhost = newProc("simhost", c.log("simhost"), c.Bin.Simhost, args...)
 	c.StartProc(c.Simhost)

@@ -115,6 +115,9 @@ func netPhases() []netPhase {
 func TestE2E_networkFaults(t *testing.T) {
 	opts := cluster.DefaultOptions()
 	opts.HubProxy, opts.StorageProxy = true, true
+	// The first cycles meet the initial copy and the checkpoint merge: keep
+	// what a difference there needs to be localised.
+	opts.KeepSwitchLogs = 3
 	c := cluster.Start(t, opts)
 	vms := createVMs(t, c, netVMs)
 	enable(c, vms)

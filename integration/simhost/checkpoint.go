@@ -48,6 +48,7 @@ func (d *Daemon) CreateCheckpoint(id string, spec CheckpointSpec) (CheckpointInf
 		return CheckpointInfo{}, fmt.Errorf("checkpoint vm %s: %w", id, err)
 	}
 	v.rec.Checkpoint = &info
+	v.keepCheckpoint(info.ID)
 	if spec.StartTracking {
 		err = v.startTracking()
 	} else {

@@ -23,6 +23,11 @@ type Config struct {
 	MaxWriteChunk int64
 	// ProgressEvery is how often a workload reports progress.
 	ProgressEvery time.Duration
+	// KeepThrough, when not 0, keeps under the VM's keep folder a raw copy
+	// of the frozen disks of a checkpoint made before switch KeepThrough
+	// and copies of the logs each switch 1..KeepThrough hands out: tests
+	// replay them to tell which bytes of a replica differ from its source.
+	KeepThrough uint64
 }
 
 // DefaultConfig holds every default of a daemon serving dir.

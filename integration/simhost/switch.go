@@ -33,6 +33,7 @@ func (d *Daemon) SwitchLogs(id string) (SwitchResult, error) {
 	}
 	res := SwitchResult{Number: v.rec.Tracking.LastSwitch + 1}
 	v.closeAllForSwitch(res.Number)
+	v.keepSwitch(res.Number)
 	var sums []DiskChecksum
 	if v.cfg.ChecksumOnSwitch {
 		if sums, err = v.checksums(); err != nil {

@@ -36,19 +36,7 @@ func replayTo(t *testing.T, frozen FrozenDisk, sectorSize int, logs [][]string, 
 	opts := hrl.DefaultOptions()
 	opts.DiskSize, opts.SectorSize = frozen.Size, sectorSize
 	for _, sw := range logs[:n] {
-		for _, p := range sw {
-			l, err := hrl.Open(p, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			if err := l.Verify(); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Add(l); err != nil {
-				t.Fatal(err)
-			}
-		}
+		addLogs(t, c, opts, sw...)
 	}
 	if n > 0 && c.Stats().Entries == 0 {
 		t.Fatalf("%d switches logged no write", n)
@@ -57,6 +45,25 @@ func replayTo(t *testing.T, frozen FrozenDisk, sectorSize int, logs [][]string, 
 		t.Fatal(err)
 	}
 	return hashReader(t, io.NewSectionReader(raw, 0, frozen.Size))
+}
+
+// addLogs opens and verifies each log and adds it to c; the logs stay open
+// until the test ends.
+func addLogs(t *testing.T, c *hrl.Coalescer, opts hrl.Options, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		l, err := hrl.Open(p, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		if err := l.Verify(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Add(l); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // copyImage writes the data extents of img into dst (sparse elsewhere).

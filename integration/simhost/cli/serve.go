@@ -17,6 +17,7 @@ import (
 func newServeCommand(g *globals) *cobra.Command {
 	var dir string
 	var noChecksums, noSync bool
+	var keepThrough uint64
 	cmd := &cobra.Command{
 		Use:   "serve --dir DIR [--listen SOCKET]",
 		Short: "Run the daemon: own the VMs under DIR and serve them on a local socket",
@@ -31,6 +32,7 @@ func newServeCommand(g *globals) *cobra.Command {
 			}
 			cfg := simhost.DefaultConfig(dir)
 			cfg.Logger, cfg.ChecksumOnSwitch, cfg.SyncLogs = log.Named("daemon"), !noChecksums, !noSync
+			cfg.KeepThrough = keepThrough
 			return serve(cmd, cfg, g.socket, log)
 		},
 	}
@@ -38,6 +40,7 @@ func newServeCommand(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&g.socket, "listen", defaultSocket(), "socket to serve on (its directory is made private)")
 	cmd.Flags().BoolVar(&noChecksums, "no-switch-checksums", false, "do not hash the disks at each log switch (for very large disks)")
 	cmd.Flags().BoolVar(&noSync, "no-sync-logs", false, "do not fsync change tracking logs as blocks are sealed")
+	cmd.Flags().Uint64Var(&keepThrough, "keep-switch-logs", 0, "keep a raw copy of each checkpoint's frozen disks and copies of the logs of each VM's switches 1..N, for tests")
 	return cmd
 }
 
