@@ -1,10 +1,11 @@
 // Package logging wraps a blob.Store and logs every request with hclog:
-// operation, blob name (never a URL query), bytes, duration, attempt and the
-// redacted error. Successful requests log at debug level, failures at warn.
+// operation, blob name (never a URL query), bytes, duration, attempt, for
+// writes the offset and the body's CRC-64, and the redacted error. Successful requests log at debug level, failures at warn.
 package logging
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -26,16 +27,17 @@ func New(next blob.Store, log hclog.Logger) *Store {
 	return &Store{next: next, log: log}
 }
 
-// record logs one finished request and returns its error, redacted.
-func (s *Store) record(ctx context.Context, op, name string, bytes int64, start time.Time, err error) error {
+// record logs one finished request, with extra key-value pairs, and
+// returns its error, redacted.
+func (s *Store) record(ctx context.Context, op, name string, bytes int64, start time.Time, err error, extra ...any) error {
 	err = storeerr.RedactError(err)
-	args := []any{
+	args := append([]any{
 		"op", op,
 		"blob", storeerr.Redact(name),
 		"bytes", bytes,
 		"duration", time.Since(start),
 		"attempt", blob.Attempt(ctx),
-	}
+	}, extra...)
 	if err != nil {
 		s.log.Warn("storage request failed", append(args, "error", err)...)
 		return err
@@ -53,7 +55,10 @@ func (s *Store) CreatePageBlob(ctx context.Context, name string, size int64) err
 // WritePages implements blob.Store.
 func (s *Store) WritePages(ctx context.Context, name string, off int64, p blob.Payload) error {
 	start := time.Now()
-	return s.record(ctx, "write pages", name, p.Size, start, s.next.WritePages(ctx, name, off, p))
+	// The offset and the body's CRC-64 let a replica range read back later
+	// be matched with the request that wrote it.
+	return s.record(ctx, "write pages", name, p.Size, start, s.next.WritePages(ctx, name, off, p),
+		"offset", off, "crc64", fmt.Sprintf("%016x", p.CRC64))
 }
 
 // ClearPages implements blob.Store.
@@ -65,7 +70,8 @@ func (s *Store) ClearPages(ctx context.Context, name string, off, n int64) error
 // StageBlock implements blob.Store.
 func (s *Store) StageBlock(ctx context.Context, name, id string, p blob.Payload) error {
 	start := time.Now()
-	return s.record(ctx, "stage block", name, p.Size, start, s.next.StageBlock(ctx, name, id, p))
+	return s.record(ctx, "stage block", name, p.Size, start, s.next.StageBlock(ctx, name, id, p),
+		"crc64", fmt.Sprintf("%016x", p.CRC64))
 }
 
 // CommitBlocks implements blob.Store.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -44,7 +45,8 @@ func TestStore_logsRequestsWithoutSecrets(t *testing.T) {
 	if strings.Contains(out, "LEAKEDSIG") {
 		t.Fatal("log holds the signature")
 	}
-	for _, want := range []string{`"op":"write pages"`, `"bytes":1024`, `"attempt":2`, `"@level":"warn"`, `"error":`} {
+	crc := fmt.Sprintf(`"crc64":"%016x"`, blob.Checksum(make([]byte, 1024)))
+	for _, want := range []string{`"op":"write pages"`, `"bytes":1024`, `"offset":0`, crc, `"attempt":2`, `"@level":"warn"`, `"error":`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s", want)
 		}
