@@ -83,6 +83,12 @@ func (c *Cluster) explainMismatch(vm simhost.VM, points []Point, want simhost.Di
 		if err := os.WriteFile(dump, got, 0o600); err == nil {
 			fmt.Fprintf(&b, "\n  the point's bytes are in %s", dump)
 		}
+		if base != nil {
+			dump := filepath.Join(c.LogDir, fmt.Sprintf("point-%s-disk%d-base.raw", vm.Name, index))
+			if err := os.WriteFile(dump, base, 0o600); err == nil {
+				fmt.Fprintf(&b, "\n  the base point's bytes are in %s", dump)
+			}
+		}
 	}
 	fmt.Fprintf(&b, "\n  point against the replayed source: %d differing ranges (512-byte sectors):", len(runs))
 	for i, r := range runs {
