@@ -41,8 +41,11 @@ type Options struct {
 	// Node is the node executable; empty means the one on PATH.
 	Node string
 	// DataDir is where Azurite keeps blobs; empty means a temporary folder
-	// removed by Close.
+	// removed by Close. It is not used with InMemory.
 	DataDir string
+	// InMemory keeps blobs in the emulator's memory
+	// (--inMemoryPersistence) instead of its file store.
+	InMemory bool
 	// Output receives Azurite's stdout and stderr; nil discards them.
 	Output io.Writer
 	// StartTimeout bounds the wait for the service; zero means 30 s.
@@ -158,11 +161,15 @@ func newServer(caPEM []byte, port int, tempDir string) *Server {
 
 func (s *Server) launch(opts Options, files tlsFiles, dataDir string, out *testenv.Buffer) error {
 	_, port, _ := net.SplitHostPort(s.Host)
-	cmd := exec.Command(opts.Node, opts.Script,
+	store := []string{"--location", dataDir}
+	if opts.InMemory {
+		store = []string{"--inMemoryPersistence"}
+	}
+	args := append([]string{opts.Script,
 		"--blobHost", "127.0.0.1", "--blobPort", port,
-		"--cert", files.certPath, "--key", files.keyPath,
-		"--location", dataDir,
-		"--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent")
+		"--cert", files.certPath, "--key", files.keyPath},
+		store...)
+	cmd := exec.Command(opts.Node, append(args, "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent")...)
 	var w io.Writer = out
 	if opts.Output != nil {
 		w = io.MultiWriter(w, opts.Output)
