@@ -74,29 +74,38 @@ func hexID(s string) (string, error) {
 // BlobSHA256 hashes the first size bytes of a blob (of a snapshot when
 // snapshot is set) in the project's replicas container.
 func (c *Cluster) BlobSHA256(name, snapshot string, size int64) (string, error) {
+	h := sha256.New()
+	if err := c.copyBlob(h, name, snapshot, size); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// copyBlob writes the first size bytes of a blob (of a snapshot when
+// snapshot is set) in the project's replicas container to w.
+func (c *Cluster) copyBlob(w io.Writer, name, snapshot string, size int64) error {
 	admin, err := c.Storage.Client()
 	if err != nil {
-		return "", err
+		return err
 	}
 	bc := admin.ServiceClient().NewContainerClient("rep-" + c.Project).NewBlobClient(name)
 	if snapshot != "" {
 		if bc, err = bc.WithSnapshot(snapshot); err != nil {
-			return "", err
+			return err
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	r, err := bc.DownloadStream(ctx, &blob.DownloadStreamOptions{Range: blob.HTTPRange{Count: size}})
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", name, err)
+		return fmt.Errorf("read %s: %w", name, err)
 	}
 	defer r.Body.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, r.Body)
+	n, err := io.Copy(w, r.Body)
 	if err != nil || n != size {
-		return "", fmt.Errorf("read %s: %d of %d bytes: %v", name, n, size, err)
+		return fmt.Errorf("read %s: %d of %d bytes: %v", name, n, size, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return nil
 }
 
 // ReplicaBlob names a disk's replica page blob.

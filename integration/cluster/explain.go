@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
-
 	"hvmigrate/integration/simhost"
 	"hvmigrate/shared/hrl"
 )
@@ -240,31 +238,12 @@ func loggedWrites(logs []string, lo, hi, size int64) []string {
 // blobBytes reads the first size bytes of a blob (of a snapshot when
 // snapshot is set) in the project's replicas container.
 func (c *Cluster) blobBytes(name, snapshot string, size int64) ([]byte, error) {
-	admin, err := c.Storage.Client()
-	if err != nil {
+	var out bytes.Buffer
+	out.Grow(int(size))
+	if err := c.copyBlob(&out, name, snapshot, size); err != nil {
 		return nil, err
 	}
-	bc := admin.ServiceClient().NewContainerClient("rep-" + c.Project).NewBlobClient(name)
-	if snapshot != "" {
-		if bc, err = bc.WithSnapshot(snapshot); err != nil {
-			return nil, err
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	r, err := bc.DownloadStream(ctx, &blob.DownloadStreamOptions{Range: blob.HTTPRange{Count: size}})
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	defer r.Body.Close()
-	out, err := io.ReadAll(r.Body)
-	if err == nil && int64(len(out)) != size {
-		err = fmt.Errorf("%d of %d bytes", len(out), size)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	return out, nil
+	return out.Bytes(), nil
 }
 
 // findBytes lists the blobs of the project's cycles container that hold
